@@ -1,0 +1,239 @@
+//! Stochastic gradient descent, exactly `torch.optim.SGD` — plus a proximal L1 step.
+//!
+//! For each parameter θ with gradient g, at learning rate γ (PyTorch's order):
+//!
+//! ```text
+//! g ← −g                          if maximize
+//! g ← g + λ·θ                     if weight_decay λ ≠ 0   (coupled L2)
+//! if momentum μ ≠ 0:
+//!     b ← g                       on the first step (no dampening)
+//!     b ← μ·b + (1 − τ)·g         afterwards (dampening τ)
+//!     g ← g + μ·b                 if nesterov
+//!     g ← b                       otherwise
+//! θ ← θ − γ·g
+//! θ ← sign(θ)·max(|θ| − γ·α, 0)   if l1 α > 0             (proximal L1: exact zeros)
+//! ```
+//!
+//! Plain (full-batch or mini-batch) gradient descent is `Sgd` with momentum 0: what makes a
+//! step "batch", "mini-batch" or "stochastic" is the data it is given, not the update.
+//!
+//! The momentum is a [`HyperParam`] shared with whoever built the optimizer, so schedules that
+//! cycle it (one-cycle, cyclic) can change it between steps, as PyTorch's do through
+//! `param_groups`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use burn::optim::{LearningRate, ModuleOptimizer, Optimizer, RecordState, StateSink, StateSource};
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::record::{push_opt_tensor, take_tensor};
+use crate::OptimError;
+
+/// A hyper-parameter that may change between steps while the optimizer is owned by a
+/// `ModuleOptimizer` (Burn's `Optimizer::step` takes `&self`). Clones share the value.
+#[derive(Clone, Debug)]
+pub struct HyperParam(Arc<AtomicU64>);
+
+impl HyperParam {
+    pub fn new(value: f64) -> Self {
+        Self(Arc::new(AtomicU64::new(value.to_bits())))
+    }
+    pub fn get(&self) -> f64 {
+        f64::from_bits(self.0.load(Ordering::Relaxed))
+    }
+    pub fn set(&self, value: f64) {
+        self.0.store(value.to_bits(), Ordering::Relaxed)
+    }
+}
+
+fn default_lr() -> f64 {
+    1e-3
+}
+
+/// `torch.optim.SGD`'s arguments, same names and defaults, plus `l1` (proximal L1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SgdConfig {
+    /// Learning rate γ (PyTorch's default 1e-3). A scheduler, if any, overrides it per step.
+    #[serde(default = "default_lr")]
+    pub lr: f64,
+    #[serde(default)]
+    pub momentum: f64,
+    #[serde(default)]
+    pub dampening: f64,
+    /// Coupled L2: added to the gradient before momentum.
+    #[serde(default)]
+    pub weight_decay: f64,
+    #[serde(default)]
+    pub nesterov: bool,
+    #[serde(default)]
+    pub maximize: bool,
+    /// Proximal L1 strength α, applied after the step (soft-thresholding by γ·α).
+    #[serde(default)]
+    pub l1: f64,
+}
+
+impl Default for SgdConfig {
+    fn default() -> Self {
+        Self {
+            lr: default_lr(),
+            momentum: 0.0,
+            dampening: 0.0,
+            weight_decay: 0.0,
+            nesterov: false,
+            maximize: false,
+            l1: 0.0,
+        }
+    }
+}
+
+impl SgdConfig {
+    pub fn new(lr: f64) -> Self {
+        Self { lr, ..Self::default() }
+    }
+    pub fn with_momentum(mut self, momentum: f64) -> Self {
+        self.momentum = momentum;
+        self
+    }
+    pub fn with_dampening(mut self, dampening: f64) -> Self {
+        self.dampening = dampening;
+        self
+    }
+    pub fn with_weight_decay(mut self, weight_decay: f64) -> Self {
+        self.weight_decay = weight_decay;
+        self
+    }
+    pub fn with_nesterov(mut self, nesterov: bool) -> Self {
+        self.nesterov = nesterov;
+        self
+    }
+    pub fn with_maximize(mut self, maximize: bool) -> Self {
+        self.maximize = maximize;
+        self
+    }
+    pub fn with_l1(mut self, l1: f64) -> Self {
+        self.l1 = l1;
+        self
+    }
+
+    /// PyTorch's constructor checks, with its messages. (PyTorch does not check
+    /// `dampening`; neither do we, so a ported script behaves the same.)
+    pub fn validate(&self) -> Result<(), OptimError> {
+        if !(self.lr >= 0.0) {
+            return Err(OptimError::invalid(format!("Invalid learning rate: {}", self.lr)));
+        }
+        if !(self.momentum >= 0.0) {
+            return Err(OptimError::invalid(format!("Invalid momentum value: {}", self.momentum)));
+        }
+        if !(self.weight_decay >= 0.0) {
+            return Err(OptimError::invalid(format!(
+                "Invalid weight_decay value: {}",
+                self.weight_decay
+            )));
+        }
+        if self.nesterov && (self.momentum <= 0.0 || self.dampening != 0.0) {
+            return Err(OptimError::invalid(
+                "Nesterov momentum requires a momentum and zero dampening",
+            ));
+        }
+        if !(self.l1 >= 0.0) {
+            return Err(OptimError::invalid(format!("Invalid l1 value: {}", self.l1)));
+        }
+        if !self.dampening.is_finite() {
+            return Err(OptimError::invalid(format!("Invalid dampening value: {}", self.dampening)));
+        }
+        Ok(())
+    }
+
+    /// The bare per-tensor optimizer (for `ModuleOptimizer::with_group` or a handle on its
+    /// momentum).
+    pub fn build(&self) -> Result<Sgd, OptimError> {
+        self.validate()?;
+        Ok(Sgd {
+            momentum: HyperParam::new(self.momentum),
+            dampening: self.dampening,
+            weight_decay: self.weight_decay,
+            nesterov: self.nesterov,
+            maximize: self.maximize,
+            l1: self.l1,
+        })
+    }
+
+    /// The whole-module optimizer, as Burn's `SgdConfig::init` gives.
+    pub fn init(&self) -> Result<ModuleOptimizer, OptimError> {
+        Ok(self.build()?.into())
+    }
+}
+
+/// See the [module docs](self) for the update.
+#[derive(Clone, Debug)]
+pub struct Sgd {
+    momentum: HyperParam,
+    dampening: f64,
+    weight_decay: f64,
+    nesterov: bool,
+    maximize: bool,
+    l1: f64,
+}
+
+impl Sgd {
+    /// The live momentum μ: `set` it between steps to cycle it.
+    pub fn momentum(&self) -> HyperParam {
+        self.momentum.clone()
+    }
+}
+
+/// Per-parameter state: PyTorch's `momentum_buffer`, absent until momentum is first used.
+#[derive(Clone, Debug)]
+pub struct SgdState<const D: usize> {
+    pub momentum_buffer: Option<Tensor<D>>,
+}
+
+impl<const D: usize> RecordState for SgdState<D> {
+    fn state_flatten(&self, prefix: &str, out: &mut StateSink) {
+        push_opt_tensor(out, prefix, "momentum_buffer", &self.momentum_buffer);
+    }
+    fn state_unflatten(prefix: &str, src: &mut StateSource, device: &Device) -> Option<Self> {
+        Some(Self { momentum_buffer: take_tensor(src, prefix, "momentum_buffer", device) })
+    }
+}
+
+impl Optimizer for Sgd {
+    type State<const D: usize> = SgdState<D>;
+
+    fn step<const D: usize>(
+        &self,
+        lr: LearningRate,
+        tensor: Tensor<D>,
+        grad: Tensor<D>,
+        state: Option<Self::State<D>>,
+    ) -> (Tensor<D>, Option<Self::State<D>>) {
+        let mut d_p = if self.maximize { grad.neg() } else { grad };
+        if self.weight_decay != 0.0 {
+            d_p = d_p + tensor.clone().mul_scalar(self.weight_decay);
+        }
+        let mut buffer = state.and_then(|s| s.momentum_buffer);
+        let momentum = self.momentum.get();
+        if momentum != 0.0 {
+            let buf = match buffer {
+                None => d_p.clone(),
+                Some(b) if self.dampening == 0.0 => b.mul_scalar(momentum) + d_p.clone(),
+                Some(b) => b.mul_scalar(momentum) + d_p.clone().mul_scalar(1.0 - self.dampening),
+            };
+            d_p = if self.nesterov { d_p + buf.clone().mul_scalar(momentum) } else { buf.clone() };
+            buffer = Some(buf);
+        }
+        let mut next = tensor - d_p.mul_scalar(lr);
+        if self.l1 > 0.0 {
+            let threshold = lr * self.l1;
+            next = next.clone().sign() * next.abs().sub_scalar(threshold).clamp_min(0.0);
+        }
+        (next, buffer.map(|b| SgdState { momentum_buffer: Some(b) }))
+    }
+
+    fn to_device<const D: usize>(state: Self::State<D>, device: &Device) -> Self::State<D> {
+        SgdState { momentum_buffer: state.momentum_buffer.map(|b| b.to_device(device)) }
+    }
+}

@@ -1,0 +1,14 @@
+//! descent-train: data, the three batching modes, the training loop and the `descent` CLI.
+
+pub mod batching;
+pub mod config;
+pub mod data;
+pub mod device;
+pub mod error;
+pub mod metrics;
+pub mod rng;
+pub mod trainer;
+
+pub use config::RunConfig;
+pub use error::TrainError;
+pub use trainer::{train, RunOptions, RunSummary};
