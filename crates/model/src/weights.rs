@@ -71,6 +71,10 @@ pub fn load_safetensors(model: Mlp, path: &Path) -> Result<Mlp, ModelError> {
 pub fn save_safetensors(model: &Mlp, path: &Path) -> Result<(), ModelError> {
     let mut store = SafetensorsStore::from_file(path)
         .with_to_adapter(burn::store::BurnToPyTorchAdapter)
+        // burn-store's default metadata is a HashMap, serialised in random order; one key
+        // keeps the file byte-identical between identical runs.
+        .clear_metadata()
+        .metadata("producer", "descent")
         .overwrite(true);
     model
         .clone()

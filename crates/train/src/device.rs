@@ -10,6 +10,13 @@ use crate::TrainError;
 /// A Burn device's default dtype can be set once per process; asking for a different one
 /// later is an error rather than a silent mix of precisions.
 pub fn make_device(choice: DeviceChoice, dtype: DType) -> Result<Device, TrainError> {
+    if choice == DeviceChoice::Wgpu && dtype == DType::F64 {
+        // Checked before touching the GPU: f64 is a CPU-backend feature here (most GPU
+        // adapters, lavapipe included, lack f64 arithmetic in shaders).
+        return Err(TrainError::Device(
+            "dtype = \"f64\" runs on the CPU devices (cpu, ndarray); use dtype = \"f32\" with wgpu".into(),
+        ));
+    }
     let mut device = match choice {
         DeviceChoice::Cpu => Device::flex(),
         #[allow(deprecated)]

@@ -23,7 +23,7 @@ pub fn tn(v: &[f64], shape: &[usize]) -> Tensor<2> {
 }
 
 pub fn vec<const D: usize>(t: &Tensor<D>) -> Vec<f64> {
-    t.to_data().convert::<f64>().to_vec::<f64>().unwrap()
+    t.to_data().convert::<f64>().try_to_vec::<f64>().unwrap()
 }
 
 pub fn assert_close(actual: &[f64], expected: &[f64], tol: f64, what: &str) {
