@@ -81,6 +81,10 @@ impl ModelSection {
 pub struct DataSection {
     pub train: PathBuf,
     pub targets: Vec<String>,
+    /// A separate validation CSV (same columns as `train`).
+    pub valid: Option<PathBuf>,
+    /// Or hold out this fraction of `train` (0 < f < 1), chosen from `seed`.
+    pub valid_fraction: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -88,6 +92,40 @@ pub struct DataSection {
 pub enum LossKind {
     #[default]
     Mse,
+    /// Logits against one integer class column (torch's `CrossEntropyLoss`).
+    CrossEntropy,
+}
+
+/// `[checkpoint]`: a complete, atomically written checkpoint every `every_epochs` epochs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointSection {
+    pub every_epochs: usize,
+    #[serde(default = "two")]
+    pub keep_last: usize,
+}
+
+fn two() -> usize {
+    2
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Monitor {
+    #[default]
+    ValidLoss,
+    TrainLoss,
+}
+
+/// `[early_stopping]`: stop after `patience` epochs without an improvement > `min_delta`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EarlyStoppingSection {
+    pub patience: usize,
+    #[serde(default)]
+    pub min_delta: f64,
+    #[serde(default)]
+    pub monitor: Monitor,
 }
 
 /// `[loss]`: the data term plus the seed's penalties, `λ₂/(2m)·Σθ²` and `λ₁/m·Σ|θ|`.
@@ -120,6 +158,8 @@ pub struct RunConfig {
     #[serde(default)]
     pub loss: LossSection,
     pub optimizer: OptimizerConfig,
+    pub checkpoint: Option<CheckpointSection>,
+    pub early_stopping: Option<EarlyStoppingSection>,
 }
 
 impl RunConfig {
@@ -132,10 +172,17 @@ impl RunConfig {
         let mut cfg = Self::parse(&text, path)?;
         let base = path.parent().unwrap_or(Path::new("."));
         cfg.data.train = crate::data::resolve(base, &cfg.data.train);
+        if let Some(p) = &cfg.data.valid {
+            cfg.data.valid = Some(crate::data::resolve(base, p));
+        }
         if let Some(p) = &cfg.model.init_from {
             cfg.model.init_from = Some(crate::data::resolve(base, p));
         }
         Ok(cfg)
+    }
+
+    pub fn has_validation(&self) -> bool {
+        self.data.valid.is_some() || self.data.valid_fraction.is_some()
     }
 
     /// Parses TOML text; `path` only names the file in errors.
@@ -158,6 +205,35 @@ impl RunConfig {
             }
         }
         self.optimizer.build().map_err(|e| format!("[optimizer] {e}"))?;
+        if self.data.valid.is_some() && self.data.valid_fraction.is_some() {
+            return Err("[data] give either valid or valid_fraction, not both".into());
+        }
+        if let Some(f) = self.data.valid_fraction {
+            if !(f > 0.0 && f < 1.0) {
+                return Err(format!("[data] valid_fraction must be between 0 and 1 (exclusive), got {f}"));
+            }
+        }
+        if self.loss.kind == LossKind::CrossEntropy {
+            if self.data.targets.len() != 1 {
+                return Err("[loss] kind = \"cross_entropy\" needs exactly one target column (the class index)".into());
+            }
+            if self.model.sizes.last().copied().unwrap_or(0) < 2 {
+                return Err("[loss] kind = \"cross_entropy\" needs [model] sizes to end with the number of classes (≥ 2)".into());
+            }
+        }
+        if let Some(c) = &self.checkpoint {
+            if c.every_epochs == 0 || c.keep_last == 0 {
+                return Err("[checkpoint] every_epochs and keep_last must be at least 1".into());
+            }
+        }
+        if let Some(e) = &self.early_stopping {
+            if !(e.min_delta >= 0.0) {
+                return Err(format!("[early_stopping] min_delta must be ≥ 0, got {}", e.min_delta));
+            }
+            if e.monitor == Monitor::ValidLoss && !self.has_validation() {
+                return Err("[early_stopping] monitor = \"valid_loss\" needs a validation set ([data] valid or valid_fraction)".into());
+            }
+        }
         Ok(())
     }
 }

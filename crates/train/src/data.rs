@@ -16,6 +16,8 @@ pub struct Table {
     pub features: Vec<f64>,
     pub targets: Vec<f64>,
     pub rows: usize,
+    /// 1-based line of each row in its file, for error messages.
+    pub lines: Vec<usize>,
 }
 
 impl Table {
@@ -24,6 +26,41 @@ impl Table {
     }
     pub fn n_targets(&self) -> usize {
         self.target_names.len()
+    }
+
+    /// The rows `idx`, in that order.
+    pub fn subset(&self, idx: &[usize]) -> Table {
+        let (f, t) = (self.n_features(), self.n_targets());
+        Table {
+            feature_names: self.feature_names.clone(),
+            target_names: self.target_names.clone(),
+            features: idx.iter().flat_map(|&i| self.features[i * f..(i + 1) * f].iter().copied()).collect(),
+            targets: idx.iter().flat_map(|&i| self.targets[i * t..(i + 1) * t].iter().copied()).collect(),
+            rows: idx.len(),
+            lines: idx.iter().map(|&i| self.lines[i]).collect(),
+        }
+    }
+
+    /// Checks that the single target column holds class indices `0..classes`.
+    pub fn check_classes(&self, path: &Path, classes: usize) -> Result<(), TrainError> {
+        for (r, &v) in self.targets.iter().enumerate() {
+            if v.fract() != 0.0 || v < 0.0 || v >= classes as f64 {
+                return Err(err(
+                    path,
+                    format!(
+                        "line {}, column `{}`: `{v}` is not a class index in 0..{classes} (cross_entropy needs integer labels below [model] sizes' last width)",
+                        self.lines[r], self.target_names[0]
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Class indices as an Int tensor.
+    pub fn class_tensor(&self, device: &Device) -> Tensor<1, burn::tensor::Int> {
+        let v: Vec<i64> = self.targets.iter().map(|&x| x as i64).collect();
+        Tensor::from_data(TensorData::new(v, [self.rows]), device)
     }
 
     /// Features and targets as tensors of the device's float dtype.
@@ -86,6 +123,7 @@ pub fn parse_csv(text: &str, path: &Path, targets: &[String]) -> Result<Table, T
     let mut target_vals = Vec::new();
     let mut row = Vec::with_capacity(header.len());
     let mut rows = 0;
+    let mut lines_of_rows = Vec::new();
     for (lineno, line) in lines {
         let lineno = lineno + 1;
         row.clear();
@@ -108,6 +146,7 @@ pub fn parse_csv(text: &str, path: &Path, targets: &[String]) -> Result<Table, T
         }
         features.extend(feature_idx.iter().map(|&i| row[i]));
         target_vals.extend(target_idx.iter().map(|&i| row[i]));
+        lines_of_rows.push(lineno);
         rows += 1;
     }
     if rows == 0 {
@@ -119,6 +158,7 @@ pub fn parse_csv(text: &str, path: &Path, targets: &[String]) -> Result<Table, T
         features,
         targets: target_vals,
         rows,
+        lines: lines_of_rows,
     })
 }
 

@@ -1,10 +1,12 @@
 //! descent-train: data, the three batching modes, the training loop and the `descent` CLI.
 
 pub mod batching;
+pub mod checkpoint;
 pub mod config;
 pub mod data;
 pub mod device;
 pub mod error;
+pub mod loss;
 pub mod metrics;
 pub mod rng;
 pub mod trainer;

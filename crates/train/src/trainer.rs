@@ -1,30 +1,42 @@
 //! The training loop, PyTorch's order: zero grads → forward → loss → backward → step.
 //! (Burn has no accumulated `.grad` to zero: each `backward()` returns fresh gradients.)
+//!
+//! Around it: validation after each epoch, early stopping, atomic checkpoints with
+//! bit-exact resume, and a divergence guard that stops at the first non-finite loss or
+//! gradient.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use burn::optim::GradientsParams;
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::store::{BurnpackStore, ModuleSnapshot};
+use burn::tensor::{Bytes, Device, Int, Tensor, TensorData};
 use descent_model::{load_safetensors, save_safetensors, Mlp};
 use descent_optim::penalty::Penalty;
+use serde::Serialize;
 
 use crate::batching::Batch;
-use crate::config::{DType, DeviceChoice, RunConfig};
+use crate::checkpoint::{self, CheckpointState};
+use crate::config::{DType, DeviceChoice, LossKind, Monitor, RunConfig};
 use crate::data::{load_csv, Table};
 use crate::device::make_device;
+use crate::loss::{correct, data_loss, Targets};
 use crate::metrics::{as_dtype, EpochRecord, MetricsWriter, StepRecord};
 use crate::rng::Rng;
 use crate::TrainError;
 
 /// How to run a config.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RunOptions {
-    /// Run folder: `metrics.jsonl`, `model.safetensors` go here.
+    /// Run folder: `metrics.jsonl`, `model.bpk`, `model.safetensors`, checkpoints.
     pub out_dir: PathBuf,
     /// Overrides the config's `device`.
     pub device: Option<DeviceChoice>,
-    /// No per-epoch log lines on stderr.
+    /// No progress output on stderr.
     pub quiet: bool,
+    /// Continue the run in `out_dir` from its newest checkpoint.
+    pub resume: bool,
 }
 
 /// What a finished run returns (the same numbers as `metrics.jsonl`).
@@ -35,6 +47,8 @@ pub struct RunSummary {
     pub metrics_path: PathBuf,
     pub model_path: PathBuf,
     pub model: Mlp,
+    /// Set when early stopping ended the run before `epochs`.
+    pub stopped_early: Option<u64>,
 }
 
 impl RunSummary {
@@ -43,23 +57,61 @@ impl RunSummary {
     }
 }
 
-/// Mean squared error over all elements (torch's `MSELoss()` with `reduction="mean"`).
-pub fn mse(pred: Tensor<2>, target: Tensor<2>) -> Tensor<1> {
-    let diff = pred - target;
-    (diff.clone() * diff).mean()
+/// A data split on the device.
+struct Split {
+    x: Tensor<2>,
+    y: Targets,
+    rows: usize,
+}
+
+impl Split {
+    fn new(table: &Table, loss: LossKind, device: &Device, f64_data: bool) -> Self {
+        let (x, y) = table.to_tensors(device, f64_data);
+        let y = match loss {
+            LossKind::Mse => Targets::Values(y),
+            LossKind::CrossEntropy => Targets::Classes(table.class_tensor(device)),
+        };
+        Split { x, y, rows: table.rows }
+    }
+
+    /// The batch's rows: the whole split, a slice for contiguous rows, a gather otherwise.
+    fn batch(&self, batch: &Batch, device: &Device) -> (Tensor<2>, Targets) {
+        match batch {
+            Batch::Range(a, b) if *a == 0 && *b == self.rows => (self.x.clone(), self.y.clone()),
+            Batch::Range(a, b) => (
+                self.x.clone().slice(*a..*b),
+                match &self.y {
+                    Targets::Values(y) => Targets::Values(y.clone().slice(*a..*b)),
+                    Targets::Classes(c) => Targets::Classes(c.clone().slice(*a..*b)),
+                },
+            ),
+            Batch::Rows(rows) => {
+                let idx: Vec<i64> = rows.iter().map(|&r| r as i64).collect();
+                let len = idx.len();
+                let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [len]), device);
+                (
+                    self.x.clone().select(0, idx.clone()),
+                    match &self.y {
+                        Targets::Values(y) => Targets::Values(y.clone().select(0, idx)),
+                        Targets::Classes(c) => Targets::Classes(c.clone().select(0, idx)),
+                    },
+                )
+            }
+        }
+    }
 }
 
 /// Everything checked and loaded before the first byte is written.
 struct Prepared {
     device: Device,
-    table: Table,
+    train: Table,
+    valid: Option<Table>,
     model: Mlp,
 }
 
-fn prepare(cfg: &RunConfig, choice: DeviceChoice) -> Result<Prepared, TrainError> {
-    let table = load_csv(&cfg.data.train, &cfg.data.targets)?;
+fn check_shapes(cfg: &RunConfig, table: &Table, path: &Path) -> Result<(), TrainError> {
     let sizes = &cfg.model.sizes;
-    let data_err = |msg: String| TrainError::Data { path: cfg.data.train.clone(), msg };
+    let data_err = |msg: String| TrainError::Data { path: path.to_path_buf(), msg };
     if table.n_features() != sizes[0] {
         return Err(data_err(format!(
             "{} feature columns, but [model] sizes starts with {} inputs",
@@ -67,12 +119,42 @@ fn prepare(cfg: &RunConfig, choice: DeviceChoice) -> Result<Prepared, TrainError
             sizes[0]
         )));
     }
-    if table.n_targets() != sizes[sizes.len() - 1] {
-        return Err(data_err(format!(
+    let outputs = sizes[sizes.len() - 1];
+    match cfg.loss.kind {
+        LossKind::Mse if table.n_targets() != outputs => Err(data_err(format!(
             "{} target columns, but [model] sizes ends with {} outputs",
             table.n_targets(),
-            sizes[sizes.len() - 1]
-        )));
+            outputs
+        ))),
+        LossKind::CrossEntropy => table.check_classes(path, outputs),
+        _ => Ok(()),
+    }
+}
+
+fn prepare(cfg: &RunConfig, choice: DeviceChoice) -> Result<Prepared, TrainError> {
+    let mut train = load_csv(&cfg.data.train, &cfg.data.targets)?;
+    check_shapes(cfg, &train, &cfg.data.train)?;
+    let mut valid = None;
+    if let Some(p) = &cfg.data.valid {
+        let v = load_csv(p, &cfg.data.targets)?;
+        if v.feature_names != train.feature_names {
+            return Err(TrainError::Data {
+                path: p.clone(),
+                msg: format!("columns differ from {}: expected features {:?}", cfg.data.train.display(), train.feature_names),
+            });
+        }
+        check_shapes(cfg, &v, p)?;
+        valid = Some(v);
+    } else if let Some(f) = cfg.data.valid_fraction {
+        let (t, v) = split(&train, f, cfg.seed);
+        if t.rows == 0 || v.rows == 0 {
+            return Err(TrainError::Config {
+                path: cfg.data.train.clone(),
+                msg: format!("[data] valid_fraction = {f} leaves an empty split of {} rows", train.rows),
+            });
+        }
+        train = t;
+        valid = Some(v);
     }
     let device = make_device(choice, cfg.dtype)?.autodiff();
     device.seed(cfg.seed);
@@ -80,95 +162,309 @@ fn prepare(cfg: &RunConfig, choice: DeviceChoice) -> Result<Prepared, TrainError
     if let Some(p) = &cfg.model.init_from {
         model = load_safetensors(model, p)?;
     }
-    Ok(Prepared { device, table, model })
+    Ok(Prepared { device, train, valid, model })
+}
+
+/// Holds out `round(f·N)` rows chosen from `seed` (a stream separate from the data order);
+/// both parts keep file order.
+pub fn split(table: &Table, fraction: f64, seed: u64) -> (Table, Table) {
+    let mut order: Vec<usize> = (0..table.rows).collect();
+    Rng::new(seed ^ 0x5851_F42D_4C95_7F2D).shuffle(&mut order);
+    let n_valid = ((table.rows as f64) * fraction).round() as usize;
+    let mut valid: Vec<usize> = order[..n_valid].to_vec();
+    let mut train: Vec<usize> = order[n_valid..].to_vec();
+    valid.sort_unstable();
+    train.sort_unstable();
+    (table.subset(&train), table.subset(&valid))
+}
+
+/// Global L2 norm of all gradients (the `grad_norm` metric, and the divergence check).
+struct GradNorm<'a> {
+    grads: &'a GradientsParams,
+    acc: Option<Tensor<1>>,
+}
+
+impl ModuleVisitor for GradNorm<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if let Some(g) = self.grads.get::<D>(param.id) {
+            let s = (g.clone() * g).sum();
+            self.acc = Some(match self.acc.take() {
+                Some(a) => a + s,
+                None => s,
+            });
+        }
+    }
+}
+
+fn grad_norm(model: &Mlp, grads: &GradientsParams) -> f64 {
+    let mut v = GradNorm { grads, acc: None };
+    model.visit(&mut v);
+    v.acc.map(|s| s.into_scalar::<f64>().sqrt()).unwrap_or(0.0)
+}
+
+/// Mean data loss (and accuracy for classification) over a split, in chunks.
+fn evaluate(model: &Mlp, split: &Split, device: &Device) -> (f64, Option<f64>) {
+    const CHUNK: usize = 4096;
+    let (mut loss_sum, mut hits) = (0.0, 0usize);
+    let mut start = 0;
+    while start < split.rows {
+        let end = (start + CHUNK).min(split.rows);
+        let (x, y) = split.batch(&Batch::Range(start, end), device);
+        let out = model.forward(x);
+        loss_sum += data_loss(out.clone(), &y).into_scalar::<f64>() * (end - start) as f64;
+        if let Targets::Classes(c) = &y {
+            hits += correct(out, c);
+        }
+        start = end;
+    }
+    let acc = matches!(split.y, Targets::Classes(_)).then(|| hits as f64 / split.rows as f64);
+    (loss_sum / split.rows as f64, acc)
+}
+
+/// The config as the run saw it; a resume must match it.
+#[derive(Serialize)]
+struct RunIdentity<'a> {
+    config: &'a RunConfig,
+    device: DeviceChoice,
+}
+
+fn save_model_bpk(model: &Mlp) -> Result<Vec<u8>, TrainError> {
+    let mut store = BurnpackStore::from_bytes(None).clear_metadata();
+    model.save_into(&mut store).map_err(|e| TrainError::Output { path: "model.bpk".into(), msg: e.to_string() })?;
+    let bytes = store.get_bytes().map_err(|e| TrainError::Output { path: "model.bpk".into(), msg: e.to_string() })?;
+    Ok(bytes.to_vec())
+}
+
+fn load_model_bpk(model: Mlp, path: &Path) -> Result<Mlp, TrainError> {
+    let bad = |msg: String| TrainError::Output { path: path.to_path_buf(), msg };
+    let bytes = std::fs::read(path).map_err(|e| bad(format!("cannot read: {e}")))?;
+    let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(bytes)));
+    let mut model = model;
+    let r = model.load_from(&mut store).map_err(|e| bad(e.to_string()))?;
+    if !r.errors.is_empty() || !r.missing.is_empty() {
+        return Err(bad(format!("checkpoint does not fit the model: {r}")));
+    }
+    Ok(model)
 }
 
 /// Trains `cfg` and writes the run folder. On error nothing complete-looking is left behind.
 pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainError> {
     let choice = opts.device.unwrap_or(cfg.device);
-    let Prepared { device, table, model } = prepare(cfg, choice)?;
-    let built = cfg.optimizer.build().map_err(|e| TrainError::Config {
-        path: PathBuf::from("[optimizer]"),
-        msg: e.to_string(),
-    })?;
+    let Prepared { device, train, valid, model } = prepare(cfg, choice)?;
+    let built = cfg
+        .optimizer
+        .build()
+        .map_err(|e| TrainError::Config { path: PathBuf::from("[optimizer]"), msg: e.to_string() })?;
     let mut optim = built.optimizer;
     let lr = built.lr;
     let f32_run = cfg.dtype == DType::F32;
     let penalty = Penalty { l2: cfg.loss.l2, l1: cfg.loss.l1 };
+    let run = &opts.out_dir;
+    let identity = serde_json::to_vec_pretty(&RunIdentity { config: cfg, device: choice })
+        .map_err(|e| TrainError::Output { path: run.clone(), msg: e.to_string() })?;
 
-    let out = &opts.out_dir;
-    std::fs::create_dir_all(out)
-        .map_err(|e| TrainError::Output { path: out.clone(), msg: format!("cannot create run folder: {e}") })?;
-    let mut writer = MetricsWriter::create(out)?;
+    // Where to start: fresh, or from the newest checkpoint of the run being resumed.
+    let mut model = model;
+    let mut state = CheckpointState { epoch: 0, step: 0, rng: cfg.seed, metrics_len: 0, early_best: None, early_bad_epochs: 0 };
+    if opts.resume {
+        let out_err = |msg: String| TrainError::Output { path: run.clone(), msg };
+        if run.join("metrics.jsonl").exists() {
+            return Err(out_err("this run is already complete (metrics.jsonl exists); nothing to resume".into()));
+        }
+        match std::fs::read(run.join("run.json")) {
+            Ok(saved) if saved == identity => {}
+            Ok(_) => return Err(out_err("the config differs from the one this run was started with (run.json); resume needs the same config".into())),
+            Err(_) => return Err(out_err("not a descent run folder (no run.json); start it without --resume".into())),
+        }
+        if let Some((dir, saved)) = checkpoint::latest(run)? {
+            model = load_model_bpk(model, &dir.join(checkpoint::MODEL))?;
+            let p = dir.join(checkpoint::OPTIMIZER);
+            let bytes = std::fs::read(&p).map_err(|e| TrainError::Output { path: p.clone(), msg: format!("cannot read: {e}") })?;
+            optim = optim
+                .from_bytes(Bytes::from_bytes_vec(bytes))
+                .map_err(|e| TrainError::Output { path: p.clone(), msg: e.to_string() })?;
+            state = saved;
+        }
+    } else {
+        // A fresh run replaces whatever an earlier run left in the folder.
+        for stale in ["metrics.jsonl", "metrics.jsonl.partial", "metrics.csv", "model.bpk", "model.safetensors"] {
+            let _ = std::fs::remove_file(run.join(stale));
+        }
+        let _ = std::fs::remove_dir_all(checkpoint::checkpoints_dir(run));
+    }
+    std::fs::create_dir_all(run)
+        .map_err(|e| TrainError::Output { path: run.clone(), msg: format!("cannot create run folder: {e}") })?;
+    checkpoint::write_atomic(&run.join("run.json"), &identity)?;
+    let mut writer = MetricsWriter::open(run, state.metrics_len)?;
+    let (mut steps, mut epochs) = writer.replay()?;
 
-    let (x_all, y_all) = table.to_tensors(&device, !f32_run);
-    let n = table.rows;
-    let mut rng = Rng::new(cfg.seed);
-    let mut steps = Vec::new();
-    let mut epochs = Vec::new();
-    let mut step = 0u64;
+    let train_split = Split::new(&train, cfg.loss.kind, &device, !f32_run);
+    let valid_split = valid.as_ref().map(|v| Split::new(v, cfg.loss.kind, &device, !f32_run));
+    let n = train.rows;
+    let mut rng = Rng::new(state.rng);
+    let mut step = state.step;
+    let mut stopped_early = None;
+    let progress = Progress::new(opts.quiet, cfg.epochs as u64);
 
     let result = (|mut model: Mlp| -> Result<Mlp, TrainError> {
-        for epoch in 1..=cfg.epochs as u64 {
+        for epoch in state.epoch + 1..=cfg.epochs as u64 {
             let mut sum = 0.0;
             let batches = cfg.batching.epoch(n, &mut rng);
+            progress.start_epoch(epoch, batches.len() as u64);
             for batch in &batches {
                 step += 1;
-                let (x, y) = gather(&x_all, &y_all, batch, &device);
-                let mut loss = mse(model.forward(x), y);
+                let (x, y) = train_split.batch(batch, &device);
+                let mut loss = data_loss(model.forward(x), &y);
                 if let Some(p) = penalty.term(&model, batch.len()) {
                     loss = loss + p;
                 }
                 let value = loss.clone().into_scalar::<f64>();
-                if !value.is_finite() {
+                let grads = GradientsParams::from_grads(loss.backward(), &model);
+                let norm = grad_norm(&model, &grads);
+                if !value.is_finite() || !norm.is_finite() {
+                    let what = if value.is_finite() { format!("the gradient norm became {norm}") } else { format!("the loss became {value}") };
                     return Err(TrainError::Diverged(format!(
-                        "loss became {value} at step {step} (epoch {epoch}); the run diverged — try a lower lr (now {lr})"
+                        "{what} at step {step} (epoch {epoch}): the run diverged — try a lower lr (now {lr}); the last good checkpoint, if any, is intact"
                     )));
                 }
-                let grads = GradientsParams::from_grads(loss.backward(), &model);
                 model = optim.step(lr, model, grads);
-                let record = StepRecord { step, epoch, lr, loss: as_dtype(value, f32_run), momentum: None };
+                let record = StepRecord { step, epoch, lr, loss: as_dtype(value, f32_run), momentum: None, grad_norm: Some(as_dtype(norm, f32_run)) };
                 writer.write(&record)?;
+                progress.step(record.loss, lr);
                 steps.push(record);
                 sum += value;
             }
+            let (valid_loss, valid_accuracy) = match &valid_split {
+                Some(v) => {
+                    let (l, a) = evaluate(&model, v, &device);
+                    (Some(as_dtype(l, f32_run)), a)
+                }
+                None => (None, None),
+            };
             let rec = EpochRecord {
                 epoch,
                 train_loss: as_dtype(sum / batches.len() as f64, f32_run),
                 lr,
                 steps: batches.len() as u64,
+                valid_loss,
+                valid_accuracy,
             };
             writer.write(&rec)?;
-            if !opts.quiet {
-                eprintln!("epoch {epoch:>4}/{}  loss {:.6e}  lr {lr}", cfg.epochs, rec.train_loss);
+            progress.end_epoch(&rec, cfg.epochs as u64);
+
+            let mut stop = false;
+            if let Some(es) = &cfg.early_stopping {
+                let value = match es.monitor {
+                    Monitor::ValidLoss => rec.valid_loss.unwrap_or(f64::NAN),
+                    Monitor::TrainLoss => rec.train_loss,
+                };
+                let improved = state.early_best.is_none_or(|best| value < best - es.min_delta);
+                if improved {
+                    state.early_best = Some(value);
+                    state.early_bad_epochs = 0;
+                    checkpoint::write_atomic(&run.join("best.bpk"), &save_model_bpk(&model)?)?;
+                } else {
+                    state.early_bad_epochs += 1;
+                    stop = state.early_bad_epochs >= es.patience;
+                }
             }
             epochs.push(rec);
+            if let Some(c) = &cfg.checkpoint {
+                if epoch % c.every_epochs as u64 == 0 && epoch < cfg.epochs as u64 && !stop {
+                    state.epoch = epoch;
+                    state.step = step;
+                    state.rng = rng.state();
+                    state.metrics_len = writer.sync()?;
+                    let files = vec![
+                        (checkpoint::MODEL, save_model_bpk(&model)?),
+                        (checkpoint::OPTIMIZER, optim_bytes(&optim, run)?),
+                    ];
+                    checkpoint::save(run, &files, &state, c.keep_last)?;
+                }
+            }
+            if stop {
+                stopped_early = Some(epoch);
+                break;
+            }
         }
         Ok(model)
     })(model);
+    progress.finish();
     let model = match result {
         Ok(model) => model,
         Err(e) => {
-            writer.abandon();
+            // Keep `metrics.jsonl.partial` (what happened before the failure) but never a
+            // complete-looking `metrics.jsonl`.
+            let _ = writer.sync();
             return Err(e);
         }
     };
-    let model_path = out.join("model.safetensors");
-    save_safetensors(&model, &model_path)?;
+    let model_path = run.join("model.bpk");
+    checkpoint::write_atomic(&model_path, &save_model_bpk(&model)?)?;
+    save_safetensors(&model, &run.join("model.safetensors"))?;
+    crate::metrics::write_csv(&run.join("metrics.csv"), &epochs)?;
     let metrics_path = writer.finish()?;
-    Ok(RunSummary { steps, epochs, metrics_path, model_path, model })
+    Ok(RunSummary { steps, epochs, metrics_path, model_path, model, stopped_early })
 }
 
-/// The batch's rows, on the device: a slice for contiguous rows, a gather otherwise.
-fn gather(x: &Tensor<2>, y: &Tensor<2>, batch: &Batch, device: &Device) -> (Tensor<2>, Tensor<2>) {
-    match batch {
-        Batch::Range(a, b) if *a == 0 && *b == x.dims()[0] => (x.clone(), y.clone()),
-        Batch::Range(a, b) => (x.clone().slice(*a..*b), y.clone().slice(*a..*b)),
-        Batch::Rows(rows) => {
-            let idx: Vec<i64> = rows.iter().map(|&r| r as i64).collect();
-            let len = idx.len();
-            let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [len]), device);
-            (x.clone().select(0, idx.clone()), y.clone().select(0, idx))
+fn optim_bytes(optim: &ModuleOptimizer, run: &Path) -> Result<Vec<u8>, TrainError> {
+    optim
+        .into_bytes()
+        .map(|b| b.to_vec())
+        .map_err(|e| TrainError::Output { path: run.join(checkpoint::OPTIMIZER), msg: e.to_string() })
+}
+
+/// An indicatif bar per epoch on a terminal; one plain line per epoch otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    quiet: bool,
+}
+
+impl Progress {
+    fn new(quiet: bool, _epochs: u64) -> Self {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {per_sec} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            bar
+        });
+        Self { bar, quiet }
+    }
+    fn start_epoch(&self, epoch: u64, steps: u64) {
+        if let Some(b) = &self.bar {
+            b.reset();
+            b.set_length(steps);
+            b.set_prefix(format!("epoch {epoch}"));
+        }
+    }
+    fn step(&self, loss: f64, lr: f64) {
+        if let Some(b) = &self.bar {
+            b.inc(1);
+            if b.position() % 16 == 1 || b.position() == b.length().unwrap_or(0) {
+                b.set_message(format!("loss {loss:.4e} lr {lr:.3e}"));
+            }
+        }
+    }
+    fn end_epoch(&self, rec: &EpochRecord, epochs: u64) {
+        let mut line = format!("epoch {:>4}/{epochs}  train_loss {:.6e}  lr {:.3e}", rec.epoch, rec.train_loss, rec.lr);
+        if let Some(v) = rec.valid_loss {
+            line.push_str(&format!("  valid_loss {v:.6e}"));
+        }
+        if let Some(a) = rec.valid_accuracy {
+            line.push_str(&format!("  valid_acc {:.2}%", a * 100.0));
+        }
+        match &self.bar {
+            Some(b) => b.println(line),
+            None if !self.quiet => eprintln!("{line}"),
+            None => {}
+        }
+    }
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
         }
     }
 }

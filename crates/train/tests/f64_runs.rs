@@ -14,7 +14,7 @@ fn root() -> PathBuf {
 fn run(toml: &str) -> descent_train::RunSummary {
     let cfg = RunConfig::parse(toml, &root().join("inline.toml")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    train(&cfg, &RunOptions { out_dir: dir.path().to_path_buf(), device: None, quiet: true }).unwrap()
+    train(&cfg, &RunOptions { out_dir: dir.path().to_path_buf(), quiet: true, ..Default::default() }).unwrap()
 }
 
 fn reference() -> Value {

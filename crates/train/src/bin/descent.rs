@@ -28,9 +28,12 @@ enum Command {
         /// cpu (Burn's flex backend), ndarray or wgpu; overrides the config's `device`.
         #[arg(long)]
         device: Option<DeviceChoice>,
-        /// No per-epoch lines on stderr.
+        /// No progress output on stderr.
         #[arg(long)]
         quiet: bool,
+        /// Continue an interrupted run from its newest checkpoint (the run folder).
+        #[arg(long, value_name = "RUN_DIR", conflicts_with = "out")]
+        resume: Option<PathBuf>,
     },
 }
 
@@ -47,10 +50,11 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Train { config, out, device, quiet } => {
+        Command::Train { config, out, device, quiet, resume } => {
             let cfg = RunConfig::load(&config)?;
-            let out_dir = out.unwrap_or_else(|| default_out_dir(&config));
-            let summary = train(&cfg, &RunOptions { out_dir, device, quiet })?;
+            let out_dir = resume.clone().or(out).unwrap_or_else(|| default_out_dir(&config));
+            let opts = RunOptions { out_dir, device, quiet, resume: resume.is_some() };
+            let summary = train(&cfg, &opts)?;
             let last = summary.steps.last().map(|s| s.loss).unwrap_or(f64::NAN);
             println!(
                 "trained {} steps; final epoch loss {:.6e} (last batch {:.6e}); metrics: {}",
@@ -59,6 +63,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 last,
                 summary.metrics_path.display()
             );
+            if let Some(e) = summary.stopped_early {
+                println!("stopped early after epoch {e}: no improvement for [early_stopping] patience epochs");
+            }
             Ok(())
         }
     }
