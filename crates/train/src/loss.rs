@@ -40,3 +40,30 @@ pub fn correct(output: Tensor<2>, classes: &Tensor<1, Int>) -> usize {
     let pred = output.argmax(1).reshape([m]);
     pred.equal(classes.clone()).int().sum().into_scalar::<i64>() as usize
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::{Device, TensorData};
+
+    #[test]
+    fn cross_entropy_is_minus_log_softmax_of_the_target() {
+        let d = Device::flex();
+        let logits = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, 2.0, 3.0, 0.5, 0.5, 0.5], [2, 3]), &d);
+        let classes = Tensor::<1, Int>::from_data(TensorData::new(vec![2i64, 0], [2]), &d);
+        let loss = cross_entropy(logits.clone(), classes.clone()).into_scalar::<f64>();
+        // −log(e³/(e¹+e²+e³)) = 0.4076059644…, −log(1/3) = 1.0986122886…
+        let want = (0.40760596444437 + 1.0986122886681098) / 2.0;
+        assert!((loss - want).abs() < 1e-6, "{loss} vs {want}");
+        // A tie counts as the first index (torch.argmax does the same): both rows are right.
+        assert_eq!(correct(logits, &classes), 2);
+    }
+
+    #[test]
+    fn mse_is_the_mean_of_squared_errors() {
+        let d = Device::flex();
+        let p = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, 2.0, 3.0, 4.0], [2, 2]), &d);
+        let y = Tensor::<2>::from_data(TensorData::new(vec![0.0f32, 2.0, 5.0, 4.5], [2, 2]), &d);
+        assert!((mse(p, y).into_scalar::<f64>() - (1.0 + 0.0 + 4.0 + 0.25) / 4.0).abs() < 1e-7);
+    }
+}

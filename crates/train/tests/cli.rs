@@ -194,3 +194,23 @@ fn unknown_device_flag_is_rejected() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("unknown device `tpu`"), "{stderr}");
 }
+
+#[test]
+fn divergence_stops_at_the_step_and_suggests_a_lower_lr() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = GOOD.replace("lr = 0.1", "lr = 1e6").replace("epochs = 2", "epochs = 50\n[checkpoint]\nevery_epochs = 1");
+    let config = config.replace("[checkpoint]\nevery_epochs = 1\n", "").replace("[optimizer]", "[checkpoint]\nevery_epochs = 1\n[optimizer]");
+    std::fs::write(dir.path().join("run.toml"), config).unwrap();
+    std::fs::write(dir.path().join("d.csv"), CSV).unwrap();
+    let out = dir.path().join("out");
+    let o = train(&dir.path().join("run.toml"), &out, &[]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(stderr.contains("at step ") && stderr.contains("lower lr"), "{stderr}");
+    assert!(!stderr.contains("panicked"));
+    assert!(!out.join("metrics.jsonl").exists());
+    // The checkpoints written before the blow-up are complete and loadable.
+    if let Some((_, state)) = descent_train::checkpoint::latest(&out).unwrap() {
+        assert!(state.epoch >= 1);
+    }
+}
