@@ -11,13 +11,16 @@
 //! | L1 / L2 penalties added to the loss | [`penalty`] |
 //! | serde config the trainer builds optimizers from | [`config`] |
 //! | state records (save / resume) | [`record`] |
+//! | learning-rate schedules (PyTorch's `lr_scheduler`) | [`schedule`] |
 
 pub mod config;
 pub mod error;
 pub mod penalty;
 pub mod record;
+pub mod schedule;
 pub mod sgd;
 
 pub use config::{BuiltOptimizer, OptimizerConfig};
 pub use error::OptimError;
+pub use schedule::{table, Scheduler, SchedulerConfig};
 pub use sgd::{HyperParam, Sgd, SgdConfig, SgdState};
