@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use descent_model::{Activation, MlpConfig};
+use descent_optim::schedule::SchedulerConfig;
 use descent_optim::OptimizerConfig;
 use serde::{Deserialize, Serialize};
 
@@ -140,6 +141,40 @@ pub struct LossSection {
     pub l1: f64,
 }
 
+/// When the scheduler steps: after each epoch (PyTorch's usual loop) or after each
+/// optimizer step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Interval {
+    #[default]
+    Epoch,
+    Step,
+}
+
+/// `[scheduler]`: `interval` plus one of descent-optim's schedules (keys as PyTorch's).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SchedulerSection {
+    pub interval: Interval,
+    #[serde(flatten)]
+    pub schedule: SchedulerConfig,
+}
+
+impl<'de> Deserialize<'de> for SchedulerSection {
+    /// `interval` is taken out first so the schedule itself keeps rejecting unknown keys
+    /// (serde's `flatten` would silently accept them).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut table = toml::Table::deserialize(d)?;
+        let interval = match table.remove("interval") {
+            None => Interval::default(),
+            Some(v) => Interval::deserialize(v).map_err(|e| D::Error::custom(format!("[scheduler] interval: {e}")))?,
+        };
+        let schedule = SchedulerConfig::deserialize(toml::Value::Table(table))
+            .map_err(|e| D::Error::custom(format!("[scheduler] {}", e.message().trim())))?;
+        Ok(Self { interval, schedule })
+    }
+}
+
 /// A whole run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -158,6 +193,7 @@ pub struct RunConfig {
     #[serde(default)]
     pub loss: LossSection,
     pub optimizer: OptimizerConfig,
+    pub scheduler: Option<SchedulerSection>,
     pub checkpoint: Option<CheckpointSection>,
     pub early_stopping: Option<EarlyStoppingSection>,
 }
@@ -204,7 +240,15 @@ impl RunConfig {
                 return Err(format!("[loss] {key} must be a finite number ≥ 0, got {v}"));
             }
         }
-        self.optimizer.build().map_err(|e| format!("[optimizer] {e}"))?;
+        let built = self.optimizer.build().map_err(|e| format!("[optimizer] {e}"))?;
+        if let Some(s) = &self.scheduler {
+            s.schedule
+                .build(built.lr, built.momentum.as_ref().map(|m| m.get()))
+                .map_err(|e| format!("[scheduler] {e}"))?;
+            if s.schedule.needs_metric() && s.interval == Interval::Step {
+                return Err("[scheduler] kind = \"plateau\" steps once per epoch on a metric; use interval = \"epoch\"".into());
+            }
+        }
         if self.data.valid.is_some() && self.data.valid_fraction.is_some() {
             return Err("[data] give either valid or valid_fraction, not both".into());
         }

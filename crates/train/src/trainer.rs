@@ -18,7 +18,9 @@ use serde::Serialize;
 
 use crate::batching::Batch;
 use crate::checkpoint::{self, CheckpointState};
-use crate::config::{DType, DeviceChoice, LossKind, Monitor, RunConfig};
+use crate::config::{DType, DeviceChoice, Interval, LossKind, Monitor, RunConfig};
+use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
+use descent_optim::schedule::Scheduler;
 use crate::data::{load_csv, Table};
 use crate::device::make_device;
 use crate::loss::{correct, data_loss, Targets};
@@ -256,7 +258,17 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
         .build()
         .map_err(|e| TrainError::Config { path: PathBuf::from("[optimizer]"), msg: e.to_string() })?;
     let mut optim = built.optimizer;
-    let lr = built.lr;
+    let momentum_knob = built.momentum.clone();
+    let config_err = |msg: String| TrainError::Config { path: PathBuf::from("[scheduler]"), msg };
+    let mut scheduler: Option<Scheduler> = match &cfg.scheduler {
+        Some(s) => Some(
+            s.schedule
+                .build(built.lr, momentum_knob.as_ref().map(|m| m.get()))
+                .map_err(|e| config_err(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let interval = cfg.scheduler.as_ref().map(|s| s.interval).unwrap_or_default();
     let f32_run = cfg.dtype == DType::F32;
     let penalty = Penalty { l2: cfg.loss.l2, l1: cfg.loss.l1 };
     let run = &opts.out_dir;
@@ -283,6 +295,13 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
             optim = optim
                 .from_bytes(Bytes::from_bytes_vec(bytes))
                 .map_err(|e| TrainError::Output { path: p.clone(), msg: e.to_string() })?;
+            if let Some(s) = scheduler.as_mut() {
+                let p = dir.join(checkpoint::SCHEDULER);
+                let bad = |msg: String| TrainError::Output { path: p.clone(), msg };
+                let bytes = std::fs::read(&p).map_err(|e| bad(format!("cannot read: {e}")))?;
+                let record = LrSchedulerRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| bad(e.to_string()))?;
+                s.try_load_record(&record).map_err(|e| bad(e.to_string()))?;
+            }
             state = saved;
         }
     } else {
@@ -313,6 +332,12 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
             progress.start_epoch(epoch, batches.len() as u64);
             for batch in &batches {
                 step += 1;
+                // The lr (and cycled momentum) this step uses, as PyTorch's param_groups hold them.
+                let lr = scheduler.as_ref().map(|s| s.lr()).unwrap_or(built.lr);
+                let momentum = scheduler.as_ref().and_then(|s| s.momentum());
+                if let (Some(m), Some(knob)) = (momentum, momentum_knob.as_ref()) {
+                    knob.set(m);
+                }
                 let (x, y) = train_split.batch(batch, &device);
                 let mut loss = data_loss(model.forward(x), &y);
                 if let Some(p) = penalty.term(&model, batch.len()) {
@@ -324,11 +349,16 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
                 if !value.is_finite() || !norm.is_finite() {
                     let what = if value.is_finite() { format!("the gradient norm became {norm}") } else { format!("the loss became {value}") };
                     return Err(TrainError::Diverged(format!(
-                        "{what} at step {step} (epoch {epoch}): the run diverged — try a lower lr (now {lr}); the last good checkpoint, if any, is intact"
+                        "{what} at step {step} (epoch {epoch}): the run diverged — try a lower lr (this step used {lr}); the last good checkpoint, if any, is intact"
                     )));
                 }
                 model = optim.step(lr, model, grads);
-                let record = StepRecord { step, epoch, lr, loss: as_dtype(value, f32_run), momentum: None, grad_norm: Some(as_dtype(norm, f32_run)) };
+                if interval == Interval::Step {
+                    if let Some(s) = scheduler.as_mut() {
+                        s.try_step().map_err(|e| config_err(format!("at step {step}: {e}")))?;
+                    }
+                }
+                let record = StepRecord { step, epoch, lr, loss: as_dtype(value, f32_run), momentum, grad_norm: Some(as_dtype(norm, f32_run)) };
                 writer.write(&record)?;
                 progress.step(record.loss, lr);
                 steps.push(record);
@@ -341,10 +371,19 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
                 }
                 None => (None, None),
             };
+            let train_loss = sum / batches.len() as f64;
+            if let (Some(s), Interval::Epoch) = (scheduler.as_mut(), interval) {
+                if s.needs_metric() {
+                    // ReduceLROnPlateau watches the validation loss when there is one.
+                    s.step_metric(valid_loss.unwrap_or(train_loss));
+                } else {
+                    s.try_step().map_err(|e| config_err(format!("after epoch {epoch}: {e}")))?;
+                }
+            }
             let rec = EpochRecord {
                 epoch,
-                train_loss: as_dtype(sum / batches.len() as f64, f32_run),
-                lr,
+                train_loss: as_dtype(train_loss, f32_run),
+                lr: scheduler.as_ref().map(|s| s.lr()).unwrap_or(built.lr),
                 steps: batches.len() as u64,
                 valid_loss,
                 valid_accuracy,
@@ -375,10 +414,17 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
                     state.step = step;
                     state.rng = rng.state();
                     state.metrics_len = writer.sync()?;
-                    let files = vec![
+                    let mut files = vec![
                         (checkpoint::MODEL, save_model_bpk(&model)?),
                         (checkpoint::OPTIMIZER, optim_bytes(&optim, run)?),
                     ];
+                    if let Some(s) = &scheduler {
+                        let bytes = LrScheduler::to_record(s).into_bytes().map_err(|e| TrainError::Output {
+                            path: run.join(checkpoint::SCHEDULER),
+                            msg: e.to_string(),
+                        })?;
+                        files.push((checkpoint::SCHEDULER, bytes.to_vec()));
+                    }
                     checkpoint::save(run, &files, &state, c.keep_last)?;
                 }
             }

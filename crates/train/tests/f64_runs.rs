@@ -191,3 +191,20 @@ lr = 0.5
         / rows.len() as f64;
     assert!((last - resid).abs() < 1e-12, "loss {last} vs residual {resid}");
 }
+
+#[test]
+fn one_cycle_end_to_end_logs_pytorchs_lr_and_momentum() {
+    let mut toml = seed_config("mode = \"full\"", "lr = 0.1\nmomentum = 0.9", "", 30);
+    toml.push_str("[scheduler]\nkind = \"onecycle\"\ninterval = \"step\"\nmax_lr = 0.1\ntotal_steps = 30\n");
+    let s = run(&toml);
+    let reference = reference();
+    let run = reference["runs"].as_array().unwrap().iter().find(|r| r["name"] == "d_fullbatch_onecycle").unwrap();
+    let series = |k: &str| -> Vec<f64> { run[k].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect() };
+    let (lr, momentum) = (series("lr"), series("momentum"));
+    assert_eq!(s.steps.len(), 30);
+    for (i, rec) in s.steps.iter().enumerate() {
+        assert_eq!(rec.lr, lr[i], "lr at step {}", rec.step);
+        assert_eq!(rec.momentum, Some(momentum[i]), "momentum at step {}", rec.step);
+    }
+    check_against_torch("d_fullbatch_onecycle", &s);
+}
