@@ -17,6 +17,7 @@
 //! | NAdam (Nesterov Adam, momentum decay) | [`nadam`] |
 //! | RAdam (rectified Adam) | [`radam`] |
 //! | Lion (sign momentum; paper / optax) | [`lion`] |
+//! | global-norm and value gradient clipping (`clip_grad_norm_`, `clip_grad_value_`) | [`clip`] |
 //! | L1 / L2 penalties added to the loss | [`penalty`] |
 //! | serde config the trainer builds optimizers from | [`config`] |
 //! | state records (save / resume) | [`record`] |
@@ -26,6 +27,7 @@ pub mod adagrad;
 pub mod adam;
 pub mod adamax;
 pub mod adamw;
+pub mod clip;
 pub mod config;
 pub mod error;
 pub mod lion;
@@ -41,6 +43,7 @@ pub use adagrad::{Adagrad, AdagradConfig, AdagradState};
 pub use adam::{Adam, AdamConfig, AdamState};
 pub use adamax::{Adamax, AdamaxConfig, AdamaxState};
 pub use adamw::{AdamW, AdamWConfig};
+pub use clip::{clip_grad_norm, clip_grad_norm_tensors, clip_grad_value, clip_grad_value_tensors, NormType};
 pub use config::{BuiltOptimizer, OptimizerConfig};
 pub use lion::{Lion, LionConfig, LionState};
 pub use nadam::{NAdam, NAdamConfig, NAdamState};
