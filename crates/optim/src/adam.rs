@@ -59,6 +59,8 @@ pub(crate) fn py_float(x: f64) -> String {
     }
 }
 
+// `!(0 <= x)` rather than `x < 0`: NaN must fail, as torch's `not 0.0 <= x` does.
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
 pub(crate) fn check_lr(lr: f64) -> Result<(), OptimError> {
     if !(0.0 <= lr) {
         return Err(OptimError::invalid(format!("Invalid learning rate: {}", py_float(lr))));
@@ -66,6 +68,8 @@ pub(crate) fn check_lr(lr: f64) -> Result<(), OptimError> {
     Ok(())
 }
 
+// `!(0 <= x)` rather than `x < 0`: NaN must fail, as torch's `not 0.0 <= x` does.
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
 pub(crate) fn check_eps(eps: f64) -> Result<(), OptimError> {
     if !(0.0 <= eps) {
         return Err(OptimError::invalid(format!("Invalid epsilon value: {}", py_float(eps))));
@@ -91,6 +95,8 @@ pub(crate) fn check_weight_decay(weight_decay: f64) -> Result<(), OptimError> {
 }
 
 /// `Invalid {name} value: {x}` unless `0 ≤ x`.
+// `!(0 <= x)` rather than `x < 0`: NaN must fail, as torch's `not 0.0 <= x` does.
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
 pub(crate) fn check_nonneg(name: &str, x: f64) -> Result<(), OptimError> {
     if !(0.0 <= x) {
         return Err(OptimError::invalid(format!("Invalid {name} value: {}", py_float(x))));
@@ -372,7 +378,7 @@ impl<const D: usize> RecordState for AdamState<D> {
 }
 
 impl<const D: usize> AdamState<D> {
-    pub(crate) fn to_device(self, device: &Device) -> Self {
+    pub(crate) fn into_device(self, device: &Device) -> Self {
         Self {
             step: self.step,
             exp_avg: self.exp_avg.to_device(device),
@@ -396,6 +402,6 @@ impl Optimizer for Adam {
     }
 
     fn to_device<const D: usize>(state: Self::State<D>, device: &Device) -> Self::State<D> {
-        state.to_device(device)
+        state.into_device(device)
     }
 }

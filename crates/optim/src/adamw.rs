@@ -143,6 +143,6 @@ impl Optimizer for AdamW {
     }
 
     fn to_device<const D: usize>(state: Self::State<D>, device: &Device) -> Self::State<D> {
-        state.to_device(device)
+        state.into_device(device)
     }
 }
