@@ -1,16 +1,35 @@
-//! The serde face of descent-optim: `[optimizer] kind = "sgd", lr = …` in a trainer config
+//! The serde face of descent-optim: `[optimizer] kind = "adam", lr = …` in a trainer config
 //! becomes an [`OptimizerConfig`], and [`OptimizerConfig::build`] a ready Burn optimizer.
+//!
+//! `kind` is torch's class name in lower case: `sgd`, `adam`, `adamw`, `rmsprop`, `adagrad`,
+//! `adadelta`, `adamax`, `nadam`, `radam`, plus `lion`.
 
 use burn::optim::ModuleOptimizer;
 use serde::{Deserialize, Serialize};
 
-use crate::{HyperParam, OptimError, SgdConfig};
+use crate::{
+    AdadeltaConfig, AdagradConfig, AdamConfig, AdamWConfig, AdamaxConfig, HyperParam, LionConfig, NAdamConfig,
+    OptimError, RAdamConfig, RmsPropConfig, SgdConfig,
+};
 
 /// Every optimizer descent offers, tagged by `kind`; keys are torch.optim's argument names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum OptimizerConfig {
     Sgd(SgdConfig),
+    Adam(AdamConfig),
+    #[serde(rename = "adamw")]
+    AdamW(AdamWConfig),
+    #[serde(rename = "rmsprop")]
+    RmsProp(RmsPropConfig),
+    Adagrad(AdagradConfig),
+    Adadelta(AdadeltaConfig),
+    Adamax(AdamaxConfig),
+    #[serde(rename = "nadam")]
+    NAdam(NAdamConfig),
+    #[serde(rename = "radam")]
+    RAdam(RAdamConfig),
+    Lion(LionConfig),
 }
 
 impl Default for OptimizerConfig {
@@ -25,8 +44,9 @@ pub struct BuiltOptimizer {
     pub optimizer: ModuleOptimizer,
     /// The configured (initial) learning rate.
     pub lr: f64,
-    /// The momentum (SGD) or β₁ (Adam family) that cycling schedules set; `None` when the
-    /// optimizer has no such term.
+    /// The momentum (SGD, RMSprop) or β₁ (Adam family, Lion) that cycling schedules set, as
+    /// torch's one-cycle sets `momentum` or `betas[0]`; `None` when the optimizer has no such
+    /// term (Adagrad, Adadelta).
     pub momentum: Option<HyperParam>,
 }
 
@@ -34,16 +54,65 @@ impl OptimizerConfig {
     pub fn lr(&self) -> f64 {
         match self {
             OptimizerConfig::Sgd(c) => c.lr,
+            OptimizerConfig::Adam(c) => c.lr,
+            OptimizerConfig::AdamW(c) => c.lr,
+            OptimizerConfig::RmsProp(c) => c.lr,
+            OptimizerConfig::Adagrad(c) => c.lr,
+            OptimizerConfig::Adadelta(c) => c.lr,
+            OptimizerConfig::Adamax(c) => c.lr,
+            OptimizerConfig::NAdam(c) => c.lr,
+            OptimizerConfig::RAdam(c) => c.lr,
+            OptimizerConfig::Lion(c) => c.lr,
         }
     }
 
     pub fn build(&self) -> Result<BuiltOptimizer, OptimError> {
-        match self {
-            OptimizerConfig::Sgd(c) => {
-                let sgd = c.build()?;
-                let momentum = Some(sgd.momentum());
-                Ok(BuiltOptimizer { optimizer: sgd.into(), lr: c.lr, momentum })
-            }
+        fn built(optimizer: ModuleOptimizer, lr: f64, momentum: Option<HyperParam>) -> BuiltOptimizer {
+            BuiltOptimizer { optimizer, lr, momentum }
         }
+        Ok(match self {
+            OptimizerConfig::Sgd(c) => {
+                let o = c.build()?;
+                let m = o.momentum();
+                built(o.into(), c.lr, Some(m))
+            }
+            OptimizerConfig::Adam(c) => {
+                let o = c.build()?;
+                let m = o.beta1();
+                built(o.into(), c.lr, Some(m))
+            }
+            OptimizerConfig::AdamW(c) => {
+                let o = c.build()?;
+                let m = o.beta1();
+                built(o.into(), c.lr, Some(m))
+            }
+            OptimizerConfig::RmsProp(c) => {
+                let o = c.build()?;
+                let m = o.momentum();
+                built(o.into(), c.lr, Some(m))
+            }
+            OptimizerConfig::Adagrad(c) => built(c.build()?.into(), c.lr, None),
+            OptimizerConfig::Adadelta(c) => built(c.build()?.into(), c.lr, None),
+            OptimizerConfig::Adamax(c) => {
+                let o = c.build()?;
+                let m = o.beta1();
+                built(o.into(), c.lr, Some(m))
+            }
+            OptimizerConfig::NAdam(c) => {
+                let o = c.build()?;
+                let m = o.beta1();
+                built(o.into(), c.lr, Some(m))
+            }
+            OptimizerConfig::RAdam(c) => {
+                let o = c.build()?;
+                let m = o.beta1();
+                built(o.into(), c.lr, Some(m))
+            }
+            OptimizerConfig::Lion(c) => {
+                let o = c.build()?;
+                let m = o.beta1();
+                built(o.into(), c.lr, Some(m))
+            }
+        })
     }
 }

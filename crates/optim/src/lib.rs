@@ -8,19 +8,49 @@
 //! | concept | file |
 //! |---|---|
 //! | gradient descent, momentum, Nesterov, weight decay, proximal L1 | [`sgd`] |
+//! | Adam (+ AMSGrad), and the family's shared helpers | [`adam`] |
+//! | AdamW (decoupled weight decay) | [`adamw`] |
+//! | RMSprop (centered, momentum) | [`rmsprop`] |
+//! | Adagrad (lr decay, initial accumulator) | [`adagrad`] |
+//! | Adadelta | [`adadelta`] |
+//! | Adamax (infinity-norm Adam) | [`adamax`] |
+//! | NAdam (Nesterov Adam, momentum decay) | [`nadam`] |
+//! | RAdam (rectified Adam) | [`radam`] |
+//! | Lion (sign momentum; paper / optax) | [`lion`] |
+//! | global-norm and value gradient clipping (`clip_grad_norm_`, `clip_grad_value_`) | [`clip`] |
 //! | L1 / L2 penalties added to the loss | [`penalty`] |
 //! | serde config the trainer builds optimizers from | [`config`] |
 //! | state records (save / resume) | [`record`] |
 //! | learning-rate schedules (PyTorch's `lr_scheduler`) | [`schedule`] |
 
+pub mod adadelta;
+pub mod adagrad;
+pub mod adam;
+pub mod adamax;
+pub mod adamw;
+pub mod clip;
 pub mod config;
 pub mod error;
+pub mod lion;
+pub mod nadam;
 pub mod penalty;
+pub mod radam;
 pub mod record;
+pub mod rmsprop;
 pub mod schedule;
 pub mod sgd;
 
+pub use adadelta::{Adadelta, AdadeltaConfig, AdadeltaState};
+pub use adagrad::{Adagrad, AdagradConfig, AdagradState};
+pub use adam::{Adam, AdamConfig, AdamState};
+pub use adamax::{Adamax, AdamaxConfig, AdamaxState};
+pub use adamw::{AdamW, AdamWConfig};
+pub use clip::{clip_grad_norm, clip_grad_norm_tensors, clip_grad_value, clip_grad_value_tensors, NormType};
 pub use config::{BuiltOptimizer, OptimizerConfig};
+pub use lion::{Lion, LionConfig, LionState};
+pub use nadam::{NAdam, NAdamConfig, NAdamState};
+pub use radam::{RAdam, RAdamConfig, RAdamState};
+pub use rmsprop::{RmsProp, RmsPropConfig, RmsPropState};
 pub use error::OptimError;
 pub use schedule::{table, Scheduler, SchedulerConfig};
 pub use sgd::{HyperParam, Sgd, SgdConfig, SgdState};
