@@ -2,12 +2,14 @@
 
 pub mod batching;
 pub mod checkpoint;
+pub mod compare;
 pub mod config;
 pub mod data;
 pub mod device;
 pub mod error;
 pub mod loss;
 pub mod metrics;
+pub mod plot;
 pub mod rng;
 pub mod trainer;
 

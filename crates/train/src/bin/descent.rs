@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use descent_train::compare::{compare, CompareOptions};
 use descent_train::config::DeviceChoice;
+use descent_train::plot::{plot_overlay, plot_run};
 use descent_train::trainer::default_out_dir;
 use descent_train::{train, RunConfig, RunOptions};
 
@@ -35,10 +37,56 @@ enum Command {
         #[arg(long, value_name = "RUN_DIR", conflicts_with = "out")]
         resume: Option<PathBuf>,
     },
+    /// Redraw a run's loss.svg and lr.svg, or overlay the train loss of several runs.
+    Plot {
+        /// Run folders (each with a metrics.jsonl). One: redraws RUN/loss.svg and RUN/lr.svg;
+        /// several (or --out): one train-loss curve per run in a single SVG.
+        #[arg(required = true, value_name = "RUN_DIR")]
+        runs: Vec<PathBuf>,
+        /// Log-scale loss axis (a loss ≤ 0 is then an error naming the step).
+        #[arg(long)]
+        log_y: bool,
+        /// Overlay file [default: overlay.svg when several runs are given].
+        #[arg(long, value_name = "FILE.svg")]
+        out: Option<PathBuf>,
+    },
+    /// Run configs for several seeds each and write DIR/report.md and DIR/loss.svg.
+    Compare {
+        /// Run configs (TOML); all must use the same dtype.
+        #[arg(required = true, value_name = "CONFIG")]
+        configs: Vec<PathBuf>,
+        /// Runs per config; run k uses seed = config seed + k.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+        seeds: u64,
+        /// Train loss to reach [default: 1.1 × the best final train loss].
+        #[arg(long, value_name = "X")]
+        target_loss: Option<f64>,
+        /// Output folder: report.md, loss.svg and runs/<config>/seed-<k>/.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// cpu, ndarray or wgpu; overrides every config's `device`.
+        #[arg(long)]
+        device: Option<DeviceChoice>,
+        /// Log-scale loss axis in loss.svg.
+        #[arg(long)]
+        log_y: bool,
+        /// No progress line per run on stderr.
+        #[arg(long)]
+        quiet: bool,
+    },
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version print as clap prints them.
+        Err(e) if !e.use_stderr() => e.exit(),
+        // Usage errors: one line, like every other error.
+        Err(e) => {
+            eprintln!("{}; see `descent --help`", one_line(&e.to_string()));
+            return ExitCode::from(2);
+        }
+    };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -68,5 +116,36 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Plot { runs, log_y, out } => {
+            if runs.len() == 1 && out.is_none() {
+                for path in plot_run(&runs[0], log_y)? {
+                    println!("wrote {}", path.display());
+                }
+            } else {
+                let out = out.unwrap_or_else(|| PathBuf::from("overlay.svg"));
+                plot_overlay(&runs, &out, log_y)?;
+                println!("wrote {}", out.display());
+            }
+            Ok(())
+        }
+        Command::Compare { configs, seeds, target_loss, out, device, log_y, quiet } => {
+            let opts = CompareOptions { out_dir: out, seeds: seeds as usize, target_loss, device, log_y, quiet };
+            let report = compare(&configs, &opts)?;
+            println!("wrote {} and {}", report.report_path.display(), report.svg_path.display());
+            Ok(())
+        }
     }
+}
+
+/// clap's message up to its usage block, on one line.
+fn one_line(text: &str) -> String {
+    let mut parts = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with("Usage:") || line.starts_with("For more information") {
+            break;
+        }
+        parts.push(line);
+    }
+    parts.join(" ")
 }
