@@ -17,6 +17,7 @@
 //! | NAdam (Nesterov Adam, momentum decay) | [`nadam`] |
 //! | RAdam (rectified Adam) | [`radam`] |
 //! | Lion (sign momentum; paper / optax) | [`lion`] |
+//! | parameter groups (torch's `param_groups`: own lr / weight decay by name pattern) | [`groups`] |
 //! | global-norm and value gradient clipping (`clip_grad_norm_`, `clip_grad_value_`) | [`clip`] |
 //! | L1 / L2 penalties added to the loss | [`penalty`] |
 //! | serde config the trainer builds optimizers from | [`config`] |
@@ -31,6 +32,7 @@ pub mod adamw;
 pub mod clip;
 pub mod config;
 pub mod error;
+pub mod groups;
 pub mod lion;
 pub mod nadam;
 pub mod penalty;
@@ -52,5 +54,6 @@ pub use nadam::{NAdam, NAdamConfig, NAdamState};
 pub use radam::{RAdam, RAdamConfig, RAdamState};
 pub use rmsprop::{RmsProp, RmsPropConfig, RmsPropState};
 pub use error::OptimError;
+pub use groups::{param_group, GroupKnobs, GroupLr};
 pub use schedule::{table, Scheduler, SchedulerConfig};
 pub use sgd::{HyperParam, Sgd, SgdConfig, SgdState};

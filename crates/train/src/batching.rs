@@ -9,6 +9,17 @@
 //!
 //! With `shuffle = true`, `mini` reshuffles the order at the start of every epoch from the
 //! run's seeded RNG; with `false` it walks the file order.
+//!
+//! **Gradient accumulation** (`accumulate = k`): each optimizer step sums the gradients of k
+//! micro-batches — k consecutive batches of `mini`, k samples of `stochastic`, or the whole
+//! set cut into k near-equal slices for `full` (same gradient, less memory). Micro-batch
+//! `i` of a step whose micro-batches hold `n_1 … n_k` samples has its mean loss weighted by
+//! `n_i / Σn`, so the step equals one step on the k-times larger batch (the penalty, which
+//! is over the parameters and not the samples, is added once, with `m = Σn`):
+//!
+//! ```text
+//! L_step = Σ_i (n_i/Σn)·mean_loss(batch_i) + penalty(m = Σn) = loss of the union batch
+//! ```
 
 use serde::{Deserialize, Serialize};
 
@@ -33,15 +44,22 @@ pub struct BatchingConfig {
     pub batch_size: Option<usize>,
     #[serde(default = "yes")]
     pub shuffle: bool,
+    /// Micro-batches per optimizer step (gradient accumulation); 1 = none.
+    #[serde(default = "one")]
+    pub accumulate: usize,
 }
 
 fn yes() -> bool {
     true
 }
 
+fn one() -> usize {
+    1
+}
+
 impl Default for BatchingConfig {
     fn default() -> Self {
-        Self { mode: Mode::Full, batch_size: None, shuffle: true }
+        Self { mode: Mode::Full, batch_size: None, shuffle: true, accumulate: 1 }
     }
 }
 
@@ -76,14 +94,38 @@ impl BatchingConfig {
                 Some(_) => {}
             }
         }
+        if self.accumulate == 0 {
+            return Err("[batching] accumulate must be at least 1 (1 = no accumulation)".into());
+        }
         Ok(())
     }
 
+    /// Optimizer steps per epoch.
     pub fn steps_per_epoch(&self, n: usize) -> usize {
+        let k = self.accumulate.max(1);
         match self.mode {
             Mode::Full => 1,
-            Mode::Mini => n.div_ceil(self.batch_size.unwrap_or(n).max(1)),
-            Mode::Stochastic => n,
+            Mode::Mini => n.div_ceil(self.batch_size.unwrap_or(n).max(1)).div_ceil(k),
+            Mode::Stochastic => n.div_ceil(k),
+        }
+    }
+
+    /// The optimizer steps of one epoch, each as its micro-batches (one unless `accumulate`
+    /// > 1); draws from `rng` exactly as [`epoch`](Self::epoch) does, so accumulating never
+    /// changes which samples an epoch sees.
+    pub fn steps(&self, n: usize, rng: &mut Rng) -> Vec<Vec<Batch>> {
+        let k = self.accumulate.max(1);
+        let batches = self.epoch(n, rng);
+        if k == 1 {
+            return batches.into_iter().map(|b| vec![b]).collect();
+        }
+        match self.mode {
+            // Slice i of k covers rows ⌊i·n/k⌋ .. ⌊(i+1)·n/k⌋ (empty slices dropped when n < k).
+            Mode::Full => vec![(0..k)
+                .map(|i| Batch::Range(i * n / k, (i + 1) * n / k))
+                .filter(|b| !b.is_empty())
+                .collect()],
+            Mode::Mini | Mode::Stochastic => batches.chunks(k).map(|c| c.to_vec()).collect(),
         }
     }
 
@@ -111,7 +153,32 @@ mod tests {
     use super::*;
 
     fn cfg(mode: Mode, batch_size: Option<usize>, shuffle: bool) -> BatchingConfig {
-        BatchingConfig { mode, batch_size, shuffle }
+        BatchingConfig { mode, batch_size, shuffle, accumulate: 1 }
+    }
+
+    #[test]
+    fn accumulation_groups_micro_batches_without_changing_the_samples() {
+        let mut c = cfg(Mode::Mini, Some(2), false);
+        c.accumulate = 2;
+        assert_eq!(c.steps(7, &mut Rng::new(0)), vec![
+            vec![Batch::Range(0, 2), Batch::Range(2, 4)],
+            vec![Batch::Range(4, 6), Batch::Range(6, 7)],
+        ]);
+        assert_eq!(c.steps_per_epoch(7), 2);
+        let mut f = cfg(Mode::Full, None, true);
+        f.accumulate = 3;
+        assert_eq!(f.steps(10, &mut Rng::new(0)), vec![vec![Batch::Range(0, 3), Batch::Range(3, 6), Batch::Range(6, 10)]]);
+        assert_eq!(f.steps_per_epoch(10), 1);
+        let mut s = cfg(Mode::Stochastic, None, true);
+        let plain: Vec<Batch> = s.epoch(5, &mut Rng::new(3));
+        s.accumulate = 2;
+        let grouped = s.steps(5, &mut Rng::new(3));
+        assert_eq!(grouped.len(), 3);
+        assert_eq!(grouped.concat(), plain);
+        assert!(cfg(Mode::Full, None, true).validate().is_ok());
+        let mut z = cfg(Mode::Full, None, true);
+        z.accumulate = 0;
+        assert!(z.validate().unwrap_err().contains("accumulate"));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use descent_model::{Activation, MlpConfig};
 use descent_optim::schedule::SchedulerConfig;
-use descent_optim::OptimizerConfig;
+use descent_optim::{NormType, OptimizerConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::batching::BatchingConfig;
@@ -175,6 +175,112 @@ impl<'de> Deserialize<'de> for SchedulerSection {
     }
 }
 
+/// `[optimizer]`: one of descent-optim's optimizers (keys as torch.optim's), plus what torch
+/// does around `optimizer.step()`: gradient clipping (`clip_grad_norm` with `norm_type` and
+/// `error_if_nonfinite`, as `torch.nn.utils.clip_grad_norm_`; or `clip_grad_value`) and
+/// parameter groups (`[[optimizer.groups]]`, see [`GroupSection`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OptimizerSection {
+    #[serde(flatten)]
+    pub config: OptimizerConfig,
+    pub clip_grad_norm: Option<f64>,
+    pub norm_type: NormType,
+    pub error_if_nonfinite: bool,
+    pub clip_grad_value: Option<f64>,
+    pub groups: Vec<GroupSection>,
+}
+
+/// `[[optimizer.groups]]`: the parameters whose path (`layers.0.bias`) matches the regex
+/// `params` get the base optimizer's keys with these overridden — torch's param_groups.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupSection {
+    pub params: String,
+    /// The keys this group overrides.
+    pub overrides: toml::Table,
+    /// The base config with the overrides applied.
+    #[serde(skip)]
+    pub config: OptimizerConfig,
+}
+
+/// Keys of `[optimizer]` that belong to the trainer rather than to the optimizer itself.
+const OPTIMIZER_EXTRAS: [&str; 5] = ["clip_grad_norm", "norm_type", "error_if_nonfinite", "clip_grad_value", "groups"];
+
+impl OptimizerSection {
+    pub fn lr(&self) -> f64 {
+        self.config.lr()
+    }
+
+    fn from_table(mut table: toml::Table) -> Result<Self, String> {
+        fn take<T: serde::de::DeserializeOwned>(t: &mut toml::Table, key: &str) -> Result<Option<T>, String> {
+            t.remove(key).map(|v| T::deserialize(v).map_err(|e| format!("[optimizer] {key}: {}", e.message().trim()))).transpose()
+        }
+        let clip_grad_norm = take::<f64>(&mut table, "clip_grad_norm")?;
+        let norm_type = take::<NormType>(&mut table, "norm_type")?.unwrap_or_default();
+        let error_if_nonfinite = take::<bool>(&mut table, "error_if_nonfinite")?.unwrap_or(false);
+        let clip_grad_value = take::<f64>(&mut table, "clip_grad_value")?;
+        let raw_groups = take::<Vec<toml::Table>>(&mut table, "groups")?.unwrap_or_default();
+        let config = OptimizerConfig::deserialize(toml::Value::Table(table.clone()))
+            .map_err(|e| format!("[optimizer] {}", e.message().trim()))?;
+        let mut groups = Vec::with_capacity(raw_groups.len());
+        for (i, mut g) in raw_groups.into_iter().enumerate() {
+            let at = format!("[[optimizer.groups]] #{}", i + 1);
+            let params = match g.remove("params") {
+                Some(toml::Value::String(p)) => p,
+                Some(other) => return Err(format!("{at}: params must be a string (a regex over parameter paths such as `layers.0.bias`), got a {}", other.type_str())),
+                None => return Err(format!("{at}: needs params = \"<regex>\" (e.g. \"bias$\")")),
+            };
+            if g.contains_key("kind") {
+                return Err(format!("{at}: a group can't change the optimizer kind; it overrides the base optimizer's keys"));
+            }
+            if let Some(k) = g.keys().find(|k| OPTIMIZER_EXTRAS.contains(&k.as_str())) {
+                return Err(format!("{at}: `{k}` applies to the whole model; set it in [optimizer]"));
+            }
+            let mut merged = table.clone();
+            merged.extend(g.clone());
+            let config = OptimizerConfig::deserialize(toml::Value::Table(merged)).map_err(|e| format!("{at}: {}", e.message().trim()))?;
+            groups.push(GroupSection { params, overrides: g, config });
+        }
+        Ok(Self { config, clip_grad_norm, norm_type, error_if_nonfinite, clip_grad_value, groups })
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        // NaN gets torch's own message from the optimizer's checks below.
+        if self.lr().is_infinite() {
+            return Err(format!("[optimizer] lr must be a finite number, got {}", self.lr()));
+        }
+        self.config.build().map_err(|e| format!("[optimizer] {e}"))?;
+        for (i, g) in self.groups.iter().enumerate() {
+            let at = format!("[[optimizer.groups]] #{}", i + 1);
+            descent_optim::param_group(&g.params).map_err(|e| format!("{at}: {e}"))?;
+            if g.config.lr().is_infinite() {
+                return Err(format!("{at}: lr must be a finite number, got {}", g.config.lr()));
+            }
+            g.config.build().map_err(|e| format!("{at}: {e}"))?;
+        }
+        match (self.clip_grad_norm, self.clip_grad_value) {
+            (Some(_), Some(_)) => return Err("[optimizer] give either clip_grad_norm or clip_grad_value, not both".into()),
+            (Some(m), None) if !(m > 0.0) || !m.is_finite() => {
+                return Err(format!("[optimizer] clip_grad_norm must be a finite number > 0, got {m}"))
+            }
+            (None, Some(v)) if !(v > 0.0) || !v.is_finite() => {
+                return Err(format!("[optimizer] clip_grad_value must be a finite number > 0, got {v}"))
+            }
+            _ => {}
+        }
+        if self.clip_grad_norm.is_none() && (self.norm_type != NormType::default() || self.error_if_nonfinite) {
+            return Err("[optimizer] norm_type and error_if_nonfinite only apply with clip_grad_norm".into());
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Deserialize<'de> for OptimizerSection {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let table = toml::Table::deserialize(d)?;
+        Self::from_table(table).map_err(serde::de::Error::custom)
+    }
+}
+
 /// A whole run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -192,7 +298,7 @@ pub struct RunConfig {
     pub batching: BatchingConfig,
     #[serde(default)]
     pub loss: LossSection,
-    pub optimizer: OptimizerConfig,
+    pub optimizer: OptimizerSection,
     pub scheduler: Option<SchedulerSection>,
     pub checkpoint: Option<CheckpointSection>,
     pub early_stopping: Option<EarlyStoppingSection>,
@@ -224,6 +330,8 @@ impl RunConfig {
     /// Parses TOML text; `path` only names the file in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Self, TrainError> {
         let bad = |msg: String| TrainError::Config { path: path.to_path_buf(), msg };
+        let doc: toml::Table = toml::from_str(text).map_err(|e| bad(one_line(&e, text)))?;
+        precheck(&doc, text).map_err(bad)?;
         let cfg: RunConfig = toml::from_str(text).map_err(|e| bad(one_line(&e, text)))?;
         cfg.validate().map_err(bad)?;
         Ok(cfg)
@@ -240,7 +348,11 @@ impl RunConfig {
                 return Err(format!("[loss] {key} must be a finite number ≥ 0, got {v}"));
             }
         }
-        let built = self.optimizer.build().map_err(|e| format!("[optimizer] {e}"))?;
+        self.optimizer.validate()?;
+        if self.data.targets.is_empty() {
+            return Err("[data] targets is empty; name at least one target column".into());
+        }
+        let built = self.optimizer.config.build().map_err(|e| format!("[optimizer] {e}"))?;
         if let Some(s) = &self.scheduler {
             s.schedule
                 .build(built.lr, built.momentum.as_ref().map(|m| m.get()))
@@ -284,13 +396,136 @@ impl RunConfig {
 
 /// toml's errors come as a multi-line snippet; keep the location and the message on one line.
 fn one_line(e: &toml::de::Error, text: &str) -> String {
-    let msg = e.message().trim().replace('\n', " ");
+    let mut msg = e.message().trim().replace('\n', " ");
     match e.span() {
         Some(span) => {
             let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
             let snippet = text.lines().nth(line - 1).unwrap_or("").trim();
+            // An enum key given a number or a bool: toml only says "wanted string or table";
+            // name the accepted values.
+            if msg.starts_with("wanted string") {
+                let key = snippet.split('=').next().unwrap_or("").trim().trim_matches('"');
+                if let Some(c) = choices(section_at(text, line).as_deref(), key) {
+                    msg = format!("{key} must be one of {c}");
+                }
+            }
             format!("line {line}: {msg} (in `{snippet}`)")
         }
         None => msg,
     }
+}
+
+/// The accepted values of an enum-valued key, read off the type itself (serde lists its
+/// variants when it meets an unknown one), so the list can't drift from the code.
+fn choices(section: Option<&str>, key: &str) -> Option<String> {
+    use serde::de::IntoDeserializer;
+    fn variants<T: serde::de::DeserializeOwned>() -> Option<String> {
+        let probe: serde::de::value::StrDeserializer<'_, serde::de::value::Error> = "\u{0}".into_deserializer();
+        let e = T::deserialize(probe).err()?.to_string();
+        e.split_once("expected one of ").map(|(_, v)| v.to_string()).or_else(|| e.split_once("expected ").map(|(_, v)| v.to_string()))
+    }
+    match (section, key) {
+        (None, "dtype") => variants::<DType>(),
+        (None, "device") => variants::<DeviceChoice>(),
+        (Some("model"), "kind") => variants::<ModelKind>(),
+        (Some("model"), "activation") => variants::<Activation>(),
+        (Some("batching"), "mode") => variants::<crate::batching::Mode>(),
+        (Some("loss"), "kind") => variants::<LossKind>(),
+        (Some("early_stopping"), "monitor") => variants::<Monitor>(),
+        (Some("scheduler"), "interval") => variants::<Interval>(),
+        _ => None,
+    }
+}
+
+/// The `[table]` that line `line` (1-based) belongs to; `None` at the top level.
+fn section_at(text: &str, line: usize) -> Option<String> {
+    text.lines().take(line).filter_map(header).last()
+}
+
+fn header(l: &str) -> Option<String> {
+    let t = l.trim();
+    let t = t.split('#').next().unwrap_or("").trim();
+    (t.starts_with('[') && !t.starts_with("[[") && t.ends_with(']')).then(|| t[1..t.len() - 1].trim().to_string())
+}
+
+/// 1-based line where `key` is set: inside `[section]`, or at the top level when `section`
+/// is `None`. Falls back to the section's header line.
+fn key_line(text: &str, section: Option<&str>, key: &str) -> Option<usize> {
+    let mut current: Option<String> = None;
+    let mut header_line = None;
+    for (i, l) in text.lines().enumerate() {
+        if let Some(h) = header(l) {
+            current = Some(h);
+            if current.as_deref() == section {
+                header_line = Some(i + 1);
+            }
+            continue;
+        }
+        let k = l.split('=').next().unwrap_or("").trim().trim_matches('"');
+        if l.contains('=') && k == key && current.as_deref() == section {
+            return Some(i + 1);
+        }
+    }
+    header_line
+}
+
+/// The sections that must be tables.
+const SECTIONS: [&str; 8] = ["model", "data", "batching", "loss", "optimizer", "scheduler", "checkpoint", "early_stopping"];
+
+/// Checks serde can't report well: a section given as a plain value, and the `kind`-tagged
+/// sections, whose keys lose toml's line numbers inside serde's tagged enums. There each key
+/// is tried alone with `kind` to find the one at fault, and its line is named.
+fn precheck(doc: &toml::Table, text: &str) -> Result<(), String> {
+    for s in SECTIONS {
+        if let Some(v) = doc.get(s) {
+            if !v.is_table() {
+                let line = key_line(text, None, s).map(|l| format!("line {l}: ")).unwrap_or_default();
+                return Err(format!("{line}`{s}` must be a table (a [{s}] section), got a {}", v.type_str()));
+            }
+        }
+    }
+    if let Some(toml::Value::Table(t)) = doc.get("optimizer") {
+        let mut t = t.clone();
+        t.retain(|k, _| !OPTIMIZER_EXTRAS.contains(&k));
+        tagged::<OptimizerConfig>("optimizer", &t, text)?;
+    }
+    if let Some(toml::Value::Table(t)) = doc.get("scheduler") {
+        let mut t = t.clone();
+        t.remove("interval");
+        tagged::<SchedulerConfig>("scheduler", &t, text)?;
+    }
+    Ok(())
+}
+
+fn tagged<T: serde::de::DeserializeOwned>(section: &str, table: &toml::Table, text: &str) -> Result<(), String> {
+    let parse = |t: toml::Table| T::deserialize(toml::Value::Table(t)).map(|_| ()).map_err(|e| e.message().trim().replace('\n', " "));
+    let Err(whole) = parse(table.clone()) else { return Ok(()) };
+    let at = |key: &str| key_line(text, Some(section), key).map(|l| format!("line {l}: ")).unwrap_or_default();
+    let Some(kind) = table.get("kind") else {
+        return Err(format!("{}[{section}] needs a `kind` ({whole})", at("kind")));
+    };
+    let mut only_kind = toml::Table::new();
+    only_kind.insert("kind".into(), kind.clone());
+    if let Err(e) = parse(only_kind.clone()).or_else(|e| if e.starts_with("missing field") { Ok(()) } else { Err(e) }) {
+        let e = match kind {
+            toml::Value::String(_) => e,
+            other => {
+                let mut probe = toml::Table::new();
+                probe.insert("kind".into(), toml::Value::String("\u{0}".into()));
+                let list = parse(probe).err().and_then(|p| p.split_once("expected one of ").map(|(_, v)| v.to_string()));
+                format!("must be a string, one of {}, got a {}", list.unwrap_or_default(), other.type_str())
+            }
+        };
+        return Err(format!("{}[{section}] kind: {e}", at("kind")));
+    }
+    for (key, value) in table.iter().filter(|(k, _)| k.as_str() != "kind") {
+        let mut one = only_kind.clone();
+        one.insert(key.clone(), value.clone());
+        // A required key missing from the probe is not this key's fault.
+        if let Err(e) = parse(one).or_else(|e| if e.starts_with("missing field") { Ok(()) } else { Err(e) }) {
+            let e = if e.contains(&format!("`{key}`")) { e } else { format!("{key}: {e}") };
+            return Err(format!("{}[{section}] {e}", at(key)));
+        }
+    }
+    Err(format!("{}[{section}] {whole}", at("kind")))
 }

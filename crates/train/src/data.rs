@@ -130,6 +130,9 @@ pub fn parse_csv(text: &str, path: &Path, targets: &[String]) -> Result<Table, T
         for (col, cell) in line.split(',').enumerate() {
             let cell = unquote(cell);
             let name = header.get(col).map(String::as_str).unwrap_or("?");
+            if cell.is_empty() && col < header.len() {
+                return Err(err(path, format!("line {lineno}, column `{name}`: empty cell; expected a number")));
+            }
             let v: f64 = cell.parse().map_err(|_| {
                 err(path, format!("line {lineno}, column `{name}`: `{cell}` is not a number"))
             })?;

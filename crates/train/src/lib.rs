@@ -8,9 +8,11 @@ pub mod data;
 pub mod device;
 pub mod error;
 pub mod loss;
+pub mod lr_find;
 pub mod metrics;
 pub mod plot;
 pub mod rng;
+pub mod schedule_preview;
 pub mod trainer;
 
 pub use config::RunConfig;

@@ -8,12 +8,13 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use burn::module::{Module, ModuleVisitor, Param};
-use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::module::{Module, ModuleVisitor, Param, ParamId};
+use burn::optim::{GradientsAccumulator, GradientsParams, ModuleOptimizer};
 use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::tensor::{Bytes, Device, Int, Tensor, TensorData};
 use descent_model::{load_safetensors, save_safetensors, Mlp};
 use descent_optim::penalty::Penalty;
+use descent_optim::{clip_grad_norm, clip_grad_value, GroupKnobs, NormType};
 use serde::Serialize;
 
 use crate::batching::Batch;
@@ -60,14 +61,14 @@ impl RunSummary {
 }
 
 /// A data split on the device.
-struct Split {
+pub(crate) struct Split {
     x: Tensor<2>,
     y: Targets,
     rows: usize,
 }
 
 impl Split {
-    fn new(table: &Table, loss: LossKind, device: &Device, f64_data: bool) -> Self {
+    pub(crate) fn new(table: &Table, loss: LossKind, device: &Device, f64_data: bool) -> Self {
         let (x, y) = table.to_tensors(device, f64_data);
         let y = match loss {
             LossKind::Mse => Targets::Values(y),
@@ -77,7 +78,7 @@ impl Split {
     }
 
     /// The batch's rows: the whole split, a slice for contiguous rows, a gather otherwise.
-    fn batch(&self, batch: &Batch, device: &Device) -> (Tensor<2>, Targets) {
+    pub(crate) fn batch(&self, batch: &Batch, device: &Device) -> (Tensor<2>, Targets) {
         match batch {
             Batch::Range(a, b) if *a == 0 && *b == self.rows => (self.x.clone(), self.y.clone()),
             Batch::Range(a, b) => (
@@ -104,11 +105,11 @@ impl Split {
 }
 
 /// Everything checked and loaded before the first byte is written.
-struct Prepared {
-    device: Device,
-    train: Table,
-    valid: Option<Table>,
-    model: Mlp,
+pub(crate) struct Prepared {
+    pub(crate) device: Device,
+    pub(crate) train: Table,
+    pub(crate) valid: Option<Table>,
+    pub(crate) model: Mlp,
 }
 
 fn check_shapes(cfg: &RunConfig, table: &Table, path: &Path) -> Result<(), TrainError> {
@@ -133,7 +134,7 @@ fn check_shapes(cfg: &RunConfig, table: &Table, path: &Path) -> Result<(), Train
     }
 }
 
-fn prepare(cfg: &RunConfig, choice: DeviceChoice) -> Result<Prepared, TrainError> {
+pub(crate) fn prepare(cfg: &RunConfig, choice: DeviceChoice) -> Result<Prepared, TrainError> {
     let mut train = load_csv(&cfg.data.train, &cfg.data.targets)?;
     check_shapes(cfg, &train, &cfg.data.train)?;
     let mut valid = None;
@@ -253,20 +254,46 @@ fn load_model_bpk(model: Mlp, path: &Path) -> Result<Mlp, TrainError> {
 pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainError> {
     let choice = opts.device.unwrap_or(cfg.device);
     let Prepared { device, train, valid, model } = prepare(cfg, choice)?;
-    let built = cfg
-        .optimizer
-        .build()
-        .map_err(|e| TrainError::Config { path: PathBuf::from("[optimizer]"), msg: e.to_string() })?;
+    let optim_err = |msg: String| TrainError::Config { path: PathBuf::from("[optimizer]"), msg };
+    let built = cfg.optimizer.config.build().map_err(|e| optim_err(e.to_string()))?;
     let mut optim = built.optimizer;
     let momentum_knob = built.momentum.clone();
     let config_err = |msg: String| TrainError::Config { path: PathBuf::from("[scheduler]"), msg };
-    let mut scheduler: Option<Scheduler> = match &cfg.scheduler {
-        Some(s) => Some(
-            s.schedule
-                .build(built.lr, momentum_knob.as_ref().map(|m| m.get()))
-                .map_err(|e| config_err(e.to_string()))?,
-        ),
-        None => None,
+    let build_schedule = |lr: f64| -> Result<Option<Scheduler>, TrainError> {
+        match &cfg.scheduler {
+            Some(s) => Ok(Some(
+                s.schedule.build(lr, momentum_knob.as_ref().map(|m| m.get())).map_err(|e| config_err(e.to_string()))?,
+            )),
+            None => Ok(None),
+        }
+    };
+    let mut scheduler = build_schedule(built.lr)?;
+    // Parameter groups: each its own optimizer; a group with its own lr runs its own copy of
+    // the schedule from that lr (torch keeps a base_lr per group).
+    let paths = param_paths(&model);
+    let mut groups: Vec<GroupRuntime> = Vec::new();
+    for (i, g) in cfg.optimizer.groups.iter().enumerate() {
+        let at = format!("[[optimizer.groups]] #{}", i + 1);
+        let pg = descent_optim::param_group(&g.params).map_err(|e| optim_err(format!("{at}: {e}")))?;
+        let matched: Vec<&String> = paths.iter().filter(|(id, p)| pg.matches(id, Some(p.as_str()))).map(|(_, p)| p).collect();
+        if matched.is_empty() {
+            let all: Vec<&str> = paths.iter().map(|(_, p)| p.as_str()).collect();
+            return Err(optim_err(format!(
+                "{at}: params = {:?} matches no parameter; the model's parameters are {}",
+                g.params,
+                all.join(", ")
+            )));
+        }
+        let own_lr = g.overrides.contains_key("lr");
+        let (o, knobs) = g.config.add_group(optim, pg, own_lr).map_err(|e| optim_err(format!("{at}: {e}")))?;
+        optim = o;
+        let schedule = if own_lr { build_schedule(g.config.lr())? } else { None };
+        groups.push(GroupRuntime { knobs, lr: g.config.lr(), schedule });
+    }
+    let clip = match (cfg.optimizer.clip_grad_norm, cfg.optimizer.clip_grad_value) {
+        (Some(max_norm), _) => Clip::Norm(max_norm, cfg.optimizer.norm_type, cfg.optimizer.error_if_nonfinite),
+        (None, Some(v)) => Clip::Value(v),
+        (None, None) => Clip::None,
     };
     let interval = cfg.scheduler.as_ref().map(|s| s.interval).unwrap_or_default();
     let f32_run = cfg.dtype == DType::F32;
@@ -300,7 +327,12 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
                 let bad = |msg: String| TrainError::Output { path: p.clone(), msg };
                 let bytes = std::fs::read(&p).map_err(|e| bad(format!("cannot read: {e}")))?;
                 let record = LrSchedulerRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| bad(e.to_string()))?;
-                s.try_load_record(&record).map_err(|e| bad(e.to_string()))?;
+                s.try_load_record(&record.record("base")).map_err(|e| bad(e.to_string()))?;
+                for (i, g) in groups.iter_mut().enumerate() {
+                    if let Some(gs) = g.schedule.as_mut() {
+                        gs.try_load_record(&record.record(&format!("group{}", i + 1))).map_err(|e| bad(e.to_string()))?;
+                    }
+                }
             }
             state = saved;
         }
@@ -328,24 +360,67 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
     let result = (|mut model: Mlp| -> Result<Mlp, TrainError> {
         for epoch in state.epoch + 1..=cfg.epochs as u64 {
             let mut sum = 0.0;
-            let batches = cfg.batching.epoch(n, &mut rng);
+            let batches = cfg.batching.steps(n, &mut rng);
             progress.start_epoch(epoch, batches.len() as u64);
-            for batch in &batches {
+            for micro in &batches {
                 step += 1;
                 // The lr (and cycled momentum) this step uses, as PyTorch's param_groups hold them.
                 let lr = scheduler.as_ref().map(|s| s.lr()).unwrap_or(built.lr);
                 let momentum = scheduler.as_ref().and_then(|s| s.momentum());
-                if let (Some(m), Some(knob)) = (momentum, momentum_knob.as_ref()) {
-                    knob.set(m);
+                if let Some(m) = momentum {
+                    for knob in momentum_knob.iter().chain(groups.iter().filter_map(|g| g.knobs.momentum.as_ref())) {
+                        knob.set(m);
+                    }
                 }
-                let (x, y) = train_split.batch(batch, &device);
-                let mut loss = data_loss(model.forward(x), &y);
-                if let Some(p) = penalty.term(&model, batch.len()) {
-                    loss = loss + p;
+                for g in &groups {
+                    if let Some(knob) = &g.knobs.lr {
+                        knob.set(g.schedule.as_ref().map(|s| s.lr()).unwrap_or(g.lr));
+                    }
                 }
-                let value = loss.clone().into_scalar::<f64>();
-                let grads = GradientsParams::from_grads(loss.backward(), &model);
-                let norm = grad_norm(&model, &grads);
+                // Gradient accumulation: micro-batch i's mean loss weighted by n_i/Σn, the
+                // penalty once with m = Σn, so the step is the union batch's step.
+                let total: usize = micro.iter().map(Batch::len).sum();
+                let mut value = 0.0;
+                let mut accumulated: Option<GradientsAccumulator<Mlp>> = None;
+                let mut single = None;
+                for (i, batch) in micro.iter().enumerate() {
+                    let (x, y) = train_split.batch(batch, &device);
+                    let mut loss = data_loss(model.forward(x), &y);
+                    if micro.len() > 1 {
+                        loss = loss.mul_scalar(batch.len() as f64 / total as f64);
+                    }
+                    if i == 0 {
+                        if let Some(p) = penalty.term(&model, total) {
+                            loss = loss + p;
+                        }
+                    }
+                    value += loss.clone().into_scalar::<f64>();
+                    let grads = GradientsParams::from_grads(loss.backward(), &model);
+                    if micro.len() == 1 {
+                        single = Some(grads);
+                    } else {
+                        accumulated.get_or_insert_with(GradientsAccumulator::new).accumulate(&model, grads);
+                    }
+                }
+                let mut grads = match (single, accumulated) {
+                    (Some(g), _) => g,
+                    (None, Some(mut a)) => a.grads(),
+                    (None, None) => GradientsParams::new(),
+                };
+                // The norm before clipping: torch's clip_grad_norm_ return value.
+                let norm = match clip {
+                    Clip::Norm(max_norm, norm_type, error_if_nonfinite) => {
+                        clip_grad_norm(&model, &mut grads, max_norm, norm_type, error_if_nonfinite).map_err(|e| {
+                            TrainError::Diverged(format!("at step {step} (epoch {epoch}): {e} — try a lower lr (this step used {lr})"))
+                        })?
+                    }
+                    Clip::Value(v) => {
+                        let norm = grad_norm(&model, &grads);
+                        clip_grad_value(&model, &mut grads, v);
+                        norm
+                    }
+                    Clip::None => grad_norm(&model, &grads),
+                };
                 if !value.is_finite() || !norm.is_finite() {
                     let what = if value.is_finite() { format!("the gradient norm became {norm}") } else { format!("the loss became {value}") };
                     return Err(TrainError::Diverged(format!(
@@ -356,6 +431,9 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
                 if interval == Interval::Step {
                     if let Some(s) = scheduler.as_mut() {
                         s.try_step().map_err(|e| config_err(format!("at step {step}: {e}")))?;
+                    }
+                    for gs in groups.iter_mut().filter_map(|g| g.schedule.as_mut()) {
+                        gs.try_step().map_err(|e| config_err(format!("at step {step}: {e}")))?;
                     }
                 }
                 let record = StepRecord { step, epoch, lr, loss: as_dtype(value, f32_run), momentum, grad_norm: Some(as_dtype(norm, f32_run)) };
@@ -373,11 +451,14 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
             };
             let train_loss = sum / batches.len() as f64;
             if let (Some(s), Interval::Epoch) = (scheduler.as_mut(), interval) {
-                if s.needs_metric() {
-                    // ReduceLROnPlateau watches the validation loss when there is one.
-                    s.step_metric(valid_loss.unwrap_or(train_loss));
-                } else {
-                    s.try_step().map_err(|e| config_err(format!("after epoch {epoch}: {e}")))?;
+                let metric = valid_loss.unwrap_or(train_loss);
+                for s in std::iter::once(s).chain(groups.iter_mut().filter_map(|g| g.schedule.as_mut())) {
+                    if s.needs_metric() {
+                        // ReduceLROnPlateau watches the validation loss when there is one.
+                        s.step_metric(metric);
+                    } else {
+                        s.try_step().map_err(|e| config_err(format!("after epoch {epoch}: {e}")))?;
+                    }
                 }
             }
             let rec = EpochRecord {
@@ -419,7 +500,13 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
                         (checkpoint::OPTIMIZER, optim_bytes(&optim, run)?),
                     ];
                     if let Some(s) = &scheduler {
-                        let bytes = LrScheduler::to_record(s).into_bytes().map_err(|e| TrainError::Output {
+                        let mut record = LrSchedulerRecord::new().with_record("base", LrScheduler::to_record(s));
+                        for (i, g) in groups.iter().enumerate() {
+                            if let Some(gs) = &g.schedule {
+                                record = record.with_record(&format!("group{}", i + 1), LrScheduler::to_record(gs));
+                            }
+                        }
+                        let bytes = record.into_bytes().map_err(|e| TrainError::Output {
                             path: run.join(checkpoint::SCHEDULER),
                             msg: e.to_string(),
                         })?;
@@ -450,7 +537,48 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
     save_safetensors(&model, &run.join("model.safetensors"))?;
     crate::metrics::write_csv(&run.join("metrics.csv"), &epochs)?;
     let metrics_path = writer.finish()?;
+    crate::plot::plot_run(run, false)?;
     Ok(RunSummary { steps, epochs, metrics_path, model_path, model, stopped_early })
+}
+
+/// A parameter group while training: its knobs, its configured lr and, when it has its own
+/// lr and the run a schedule, its copy of the schedule.
+struct GroupRuntime {
+    knobs: GroupKnobs,
+    lr: f64,
+    schedule: Option<Scheduler>,
+}
+
+#[derive(Clone, Copy)]
+enum Clip {
+    None,
+    /// max_norm, norm_type, error_if_nonfinite
+    Norm(f64, NormType, bool),
+    Value(f64),
+}
+
+/// Every float parameter's id and path (`layers.0.weight`), as parameter groups see them.
+fn param_paths(model: &Mlp) -> Vec<(ParamId, String)> {
+    // The same path Burn's ModuleOptimizer matches groups against: the entered module
+    // names joined by dots.
+    struct Paths {
+        stack: Vec<String>,
+        out: Vec<(ParamId, String)>,
+    }
+    impl ModuleVisitor for Paths {
+        fn enter_module(&mut self, name: &str, _: &str) {
+            self.stack.push(name.to_string());
+        }
+        fn exit_module(&mut self, _: &str, _: &str) {
+            self.stack.pop();
+        }
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            self.out.push((param.id, self.stack.join(".")));
+        }
+    }
+    let mut v = Paths { stack: Vec::new(), out: Vec::new() };
+    model.visit(&mut v);
+    v.out
 }
 
 fn optim_bytes(optim: &ModuleOptimizer, run: &Path) -> Result<Vec<u8>, TrainError> {

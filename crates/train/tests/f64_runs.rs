@@ -208,3 +208,119 @@ fn one_cycle_end_to_end_logs_pytorchs_lr_and_momentum() {
     }
     check_against_torch("d_fullbatch_onecycle", &s);
 }
+
+fn params(summary: &descent_train::RunSummary) -> Vec<(String, Vec<f64>)> {
+    let mut out = Vec::new();
+    for (i, layer) in summary.model.layers.iter().enumerate() {
+        out.push((format!("layers.{i}.weight"), layer.weight.val().to_data().try_to_vec::<f64>().unwrap()));
+        out.push((format!("layers.{i}.bias"), layer.bias.as_ref().unwrap().val().to_data().try_to_vec::<f64>().unwrap()));
+    }
+    out
+}
+
+fn assert_close(a: &[(String, Vec<f64>)], b: &[(String, Vec<f64>)], tol: f64, what: &str) {
+    for ((ka, va), (_, vb)) in a.iter().zip(b) {
+        for (x, y) in va.iter().zip(vb) {
+            assert!((x - y).abs() <= tol * y.abs().max(1.0), "{what}: {ka}: {x} vs {y}");
+        }
+    }
+}
+
+#[test]
+fn accumulating_k_micro_batches_equals_one_k_times_larger_batch() {
+    // 256 rows: 4 micro-batches of 8 per step = batches of 32; penalties and momentum
+    // included, shuffled order (the order does not depend on the batch size).
+    let opt = "lr = 0.05\nmomentum = 0.9\nweight_decay = 1e-3";
+    let loss = "l2 = 0.01\nl1 = 0.001";
+    for shuffle in ["true", "false"] {
+        let big = run(&seed_config(&format!("mode = \"mini\"\nbatch_size = 32\nshuffle = {shuffle}"), opt, loss, 3));
+        let acc = run(&seed_config(
+            &format!("mode = \"mini\"\nbatch_size = 8\naccumulate = 4\nshuffle = {shuffle}"),
+            opt,
+            loss,
+            3,
+        ));
+        assert_eq!(acc.steps.len(), big.steps.len());
+        assert_eq!(acc.steps.len(), 3 * 8);
+        for (a, b) in acc.steps.iter().zip(&big.steps) {
+            assert!((a.loss - b.loss).abs() <= 1e-12 * b.loss, "step {}: {} vs {}", a.step, a.loss, b.loss);
+        }
+        assert_close(&params(&acc), &params(&big), 1e-12, "mini accumulate");
+    }
+    // Full batch cut into 3 slices (85 + 85 + 86 rows): the same GD steps.
+    let full = run(&seed_config("mode = \"full\"", opt, loss, 5));
+    let sliced = run(&seed_config("mode = \"full\"\naccumulate = 3", opt, loss, 5));
+    assert_close(&params(&sliced), &params(&full), 1e-12, "full accumulate");
+}
+
+/// θ₀ from the f64 initial weights, and θ₁ after one full-batch step without any decay.
+fn one_step(optimizer: &str) -> Vec<(String, Vec<f64>)> {
+    params(&run(&seed_config("mode = \"full\"", optimizer, "", 1)))
+}
+
+#[test]
+fn global_norm_clipping_scales_the_step_to_max_norm() {
+    let theta0 = params(&run(&seed_config("mode = \"full\"", "lr = 0.0", "", 1)));
+    let free = run(&seed_config("mode = \"full\"", "lr = 0.05", "", 1));
+    let norm = free.steps[0].grad_norm.unwrap();
+    let max_norm = norm / 10.0;
+    let clipped = run(&seed_config("mode = \"full\"", &format!("lr = 0.05\nclip_grad_norm = {max_norm}"), "", 1));
+    // The logged norm is the one before clipping (torch's return value).
+    // (torch's norm of per-tensor norms; it may differ from the 2-norm of all entries in the last bit)
+    let logged = clipped.steps[0].grad_norm.unwrap();
+    assert!((logged - norm).abs() <= 1e-15 * norm, "{logged} vs {norm}");
+    // clip_grad_norm_: coef = max_norm / (norm + 1e-6), so each update is coef × the free one.
+    let coef = max_norm / (norm + 1e-6);
+    let (p0, pf, pc) = (theta0, params(&free), params(&clipped));
+    for ((k, t0), ((_, tf), (_, tc))) in p0.iter().zip(pf.iter().zip(&pc)) {
+        for ((a, f), c) in t0.iter().zip(tf).zip(tc) {
+            let want = a + coef * (f - a);
+            assert!((c - want).abs() <= 1e-14, "{k}: {c} vs {want}");
+        }
+    }
+    // A max_norm well above the norm: coef is clamped to 1, so the parameters are bit-identical.
+    let loose = run(&seed_config("mode = \"full\"", &format!("lr = 0.05\nclip_grad_norm = {}", norm * 10.0), "", 1));
+    assert_eq!(params(&loose), params(&free));
+}
+
+#[test]
+fn parameter_groups_override_weight_decay_and_lr_by_path() {
+    let lr = 0.05;
+    let lambda = 0.1;
+    let theta0 = one_step("lr = 0.0");
+    let plain = one_step(&format!("lr = {lr}"));
+    // No weight decay on biases, as torch's two-group idiom.
+    let grouped = one_step(&format!(
+        "lr = {lr}\nweight_decay = {lambda}\n[[optimizer.groups]]\nparams = \"bias$\"\nweight_decay = 0.0"
+    ));
+    for (((k, t0), (_, tp)), (_, tg)) in theta0.iter().zip(&plain).zip(&grouped) {
+        for ((a, p), g) in t0.iter().zip(tp).zip(tg) {
+            // torch SGD: g ← g + λθ, θ ← θ − lr·g, so the decayed step is the plain one − lr·λ·θ₀.
+            let want = if k.ends_with("bias") { *p } else { p - lr * lambda * a };
+            assert!((g - want).abs() <= 1e-15, "{k}: {g} vs {want}");
+        }
+    }
+    // A frozen first layer (lr = 0 for its group) over several steps and a decaying schedule.
+    let cfg = seed_config(
+        "mode = \"full\"",
+        &format!("lr = {lr}\n[[optimizer.groups]]\nparams = \"^layers\\\\.0\\\\.\"\nlr = 0.0"),
+        "",
+        4,
+    ) + "[scheduler]\nkind = \"step\"\nstep_size = 1\ngamma = 0.5\n";
+    let frozen = params(&run(&cfg));
+    for ((k, t0), (_, tf)) in theta0.iter().zip(&frozen) {
+        if k.starts_with("layers.0") {
+            assert_eq!(t0, tf, "{k} must not move");
+        } else {
+            assert_ne!(t0, tf, "{k} must move");
+        }
+    }
+    // A pattern that matches nothing is an error naming the parameters.
+    let bad = seed_config("mode = \"full\"", "lr = 0.1\n[[optimizer.groups]]\nparams = \"bais$\"\nweight_decay = 0.0", "", 1);
+    let cfg = RunConfig::parse(&bad, &root().join("inline.toml")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let e = train(&cfg, &RunOptions { out_dir: dir.path().to_path_buf(), quiet: true, ..Default::default() })
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("matches no parameter") && e.contains("layers.0.bias"), "{e}");
+}

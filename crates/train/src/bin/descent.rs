@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use descent_train::compare::{compare, CompareOptions};
 use descent_train::config::DeviceChoice;
+use descent_train::lr_find::{lr_find, LrFindOptions};
 use descent_train::plot::{plot_overlay, plot_run};
+use descent_train::schedule_preview::{self, load_plan, schedule_rows};
 use descent_train::trainer::default_out_dir;
 use descent_train::{train, RunConfig, RunOptions};
 
@@ -49,6 +51,46 @@ enum Command {
         /// Overlay file [default: overlay.svg when several runs are given].
         #[arg(long, value_name = "FILE.svg")]
         out: Option<PathBuf>,
+    },
+    /// Print the lr (and momentum) each optimizer step would use under a config's [scheduler].
+    Schedule {
+        /// A run config, or a file with just [optimizer] and [scheduler].
+        #[arg(long)]
+        config: PathBuf,
+        /// Optimizer steps to show.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        steps: u64,
+        /// Optimizer steps per epoch, for interval = "epoch" [default: from the run config's data].
+        #[arg(long, value_name = "K", value_parser = clap::value_parser!(u64).range(1..))]
+        steps_per_epoch: Option<u64>,
+        /// csv (step,epoch,lr[,momentum]) or json (one object per line).
+        #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+        format: String,
+        /// Also draw the schedule into this SVG file.
+        #[arg(long, value_name = "FILE.svg")]
+        plot: Option<PathBuf>,
+    },
+    /// LR range test: train while the lr grows exponentially, suggest an lr, write lr-find.svg.
+    LrFind {
+        /// The run config (TOML); its epochs and [scheduler] are ignored.
+        #[arg(long)]
+        config: PathBuf,
+        /// Folder for lr-find.svg and lr-find.csv [default: runs/<config name>-lr-find].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, default_value_t = 1e-7)]
+        start_lr: f64,
+        #[arg(long, default_value_t = 10.0)]
+        end_lr: f64,
+        /// Optimizer steps (the lr grows by (end_lr/start_lr)^(1/(steps−1)) each step).
+        #[arg(long, default_value_t = 100)]
+        steps: usize,
+        /// Stop once the smoothed loss exceeds this multiple of its best value.
+        #[arg(long, default_value_t = 5.0)]
+        diverge_factor: f64,
+        /// cpu, ndarray or wgpu; overrides the config's `device`.
+        #[arg(long)]
+        device: Option<DeviceChoice>,
     },
     /// Run configs for several seeds each and write DIR/report.md and DIR/loss.svg.
     Compare {
@@ -114,6 +156,43 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(e) = summary.stopped_early {
                 println!("stopped early after epoch {e}: no improvement for [early_stopping] patience epochs");
             }
+            Ok(())
+        }
+        Command::Schedule { config, steps, steps_per_epoch, format, plot } => {
+            let plan = load_plan(&config)?;
+            let rows = schedule_rows(&plan, steps as usize, steps_per_epoch.map(|k| k as usize))?;
+            if let Some(out) = &plot {
+                let title = config.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                schedule_preview::plot(&rows, &title, out)?;
+            }
+            let text = if format == "json" { schedule_preview::to_jsonl(&rows) } else { schedule_preview::to_csv(&rows) };
+            print!("{text}");
+            if plan.scheduler.schedule.needs_metric() {
+                eprintln!("note: plateau moves only on a metric (the epoch's loss), so it stays at its initial lr here");
+            }
+            if let Some(out) = plot {
+                eprintln!("wrote {}", out.display());
+            }
+            Ok(())
+        }
+        Command::LrFind { config, out, start_lr, end_lr, steps, diverge_factor, device } => {
+            let cfg = RunConfig::load(&config)?;
+            let out_dir = out.unwrap_or_else(|| {
+                let mut d = default_out_dir(&config).into_os_string();
+                d.push("-lr-find");
+                PathBuf::from(d)
+            });
+            let opts = LrFindOptions { start_lr, end_lr, steps, diverge_factor, device, out_dir };
+            let r = lr_find(&cfg, &opts)?;
+            if let Some(at) = r.diverged_at {
+                println!("stopped at step {at} of {steps}: the loss diverged (lr {:.3e})", r.points.last().map(|p| p.0).unwrap_or(f64::NAN));
+            }
+            println!("minimum smoothed loss at lr {:.3e}", r.min_loss_lr);
+            match r.suggested_lr {
+                Some(lr) => println!("suggested lr: {lr:.3e} (steepest fall of the loss)"),
+                None => println!("no suggestion: the loss never fell; try a smaller --start-lr"),
+            }
+            println!("wrote {} and {}", r.svg_path.display(), r.csv_path.display());
             Ok(())
         }
         Command::Plot { runs, log_y, out } => {

@@ -1,0 +1,127 @@
+//! Parameter groups, torch's `param_groups`: a subset of the parameters, picked by path,
+//! optimized with some of the optimizer's arguments changed — most often no weight decay on
+//! biases, or a smaller lr for a pretrained backbone:
+//!
+//! ```text
+//! torch:   SGD([{"params": weights}, {"params": biases, "weight_decay": 0}], lr=0.1, weight_decay=1e-4)
+//! descent: [optimizer] kind = "sgd", lr = 0.1, weight_decay = 1e-4
+//!          [[optimizer.groups]] params = "bias$", weight_decay = 0.0
+//! ```
+//!
+//! A group is Burn's [`ParamGroup`] (here a regex over the parameter path, e.g.
+//! `layers.1.bias`) given its own optimizer through [`ModuleOptimizer::with_group`]; the last
+//! group that matches a parameter wins, the base config takes the rest. A group with its own
+//! `lr` runs its own copy of the schedule from that lr, as torch's schedulers keep one
+//! `base_lr` per group; [`GroupLr`] carries that lr into the optimizer, since Burn passes one
+//! lr to every parameter.
+
+use burn::module::ParamGroup;
+use burn::optim::{LearningRate, ModuleOptimizer, Optimizer};
+use burn::tensor::{Device, Tensor};
+
+use crate::{HyperParam, OptimError, OptimizerConfig};
+
+/// An optimizer that steps with its group's own lr when it has one (set between steps by
+/// whoever runs the group's schedule), else with the lr Burn passes in.
+#[derive(Clone)]
+pub struct GroupLr<O> {
+    pub inner: O,
+    pub lr: Option<HyperParam>,
+}
+
+impl<O: Optimizer> Optimizer for GroupLr<O> {
+    type State<const D: usize> = O::State<D>;
+
+    fn step<const D: usize>(
+        &self,
+        lr: LearningRate,
+        tensor: Tensor<D>,
+        grad: Tensor<D>,
+        state: Option<Self::State<D>>,
+    ) -> (Tensor<D>, Option<Self::State<D>>) {
+        let lr = self.lr.as_ref().map(HyperParam::get).unwrap_or(lr);
+        self.inner.step(lr, tensor, grad, state)
+    }
+
+    fn to_device<const D: usize>(state: Self::State<D>, device: &Device) -> Self::State<D> {
+        O::to_device(state, device)
+    }
+}
+
+/// The knobs of one added group.
+#[derive(Clone, Debug)]
+pub struct GroupKnobs {
+    /// The group's own lr (when its config overrides `lr`).
+    pub lr: Option<HyperParam>,
+    /// Its momentum / β₁, for cycling schedules.
+    pub momentum: Option<HyperParam>,
+}
+
+/// Matches parameters whose path (`layers.0.weight`) matches the regex `pattern`.
+pub fn param_group(pattern: &str) -> Result<ParamGroup, OptimError> {
+    ParamGroup::from_regex(pattern).map_err(|e| OptimError::invalid(format!("params = {pattern:?}: {e:?}")))
+}
+
+fn add<O: Optimizer>(optim: ModuleOptimizer, group: ParamGroup, inner: O, lr: Option<HyperParam>) -> ModuleOptimizer {
+    optim.with_group(group, GroupLr { inner, lr }, None)
+}
+
+impl OptimizerConfig {
+    /// Adds a group to `optim` whose parameters are optimized by `self` (which must be the
+    /// same kind as the base config for a checkpoint to mean anything; the trainer makes group
+    /// configs by overriding keys of the base). `own_lr`: the group steps with its own lr,
+    /// starting from `self.lr()`.
+    pub fn add_group(
+        &self,
+        optim: ModuleOptimizer,
+        group: ParamGroup,
+        own_lr: bool,
+    ) -> Result<(ModuleOptimizer, GroupKnobs), OptimError> {
+        let lr = own_lr.then(|| HyperParam::new(self.lr()));
+        let (optim, momentum) = match self {
+            OptimizerConfig::Sgd(c) => {
+                let o = c.build()?;
+                let m = o.momentum();
+                (add(optim, group, o, lr.clone()), Some(m))
+            }
+            OptimizerConfig::Adam(c) => {
+                let o = c.build()?;
+                let m = o.beta1();
+                (add(optim, group, o, lr.clone()), Some(m))
+            }
+            OptimizerConfig::AdamW(c) => {
+                let o = c.build()?;
+                let m = o.beta1();
+                (add(optim, group, o, lr.clone()), Some(m))
+            }
+            OptimizerConfig::RmsProp(c) => {
+                let o = c.build()?;
+                let m = o.momentum();
+                (add(optim, group, o, lr.clone()), Some(m))
+            }
+            OptimizerConfig::Adagrad(c) => (add(optim, group, c.build()?, lr.clone()), None),
+            OptimizerConfig::Adadelta(c) => (add(optim, group, c.build()?, lr.clone()), None),
+            OptimizerConfig::Adamax(c) => {
+                let o = c.build()?;
+                let m = o.beta1();
+                (add(optim, group, o, lr.clone()), Some(m))
+            }
+            OptimizerConfig::NAdam(c) => {
+                let o = c.build()?;
+                let m = o.beta1();
+                (add(optim, group, o, lr.clone()), Some(m))
+            }
+            OptimizerConfig::RAdam(c) => {
+                let o = c.build()?;
+                let m = o.beta1();
+                (add(optim, group, o, lr.clone()), Some(m))
+            }
+            OptimizerConfig::Lion(c) => {
+                let o = c.build()?;
+                let m = o.beta1();
+                (add(optim, group, o, lr.clone()), Some(m))
+            }
+        };
+        Ok((optim, GroupKnobs { lr, momentum }))
+    }
+}
