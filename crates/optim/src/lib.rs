@@ -52,5 +52,5 @@ pub use nadam::{NAdam, NAdamConfig, NAdamState};
 pub use radam::{RAdam, RAdamConfig, RAdamState};
 pub use rmsprop::{RmsProp, RmsPropConfig, RmsPropState};
 pub use error::OptimError;
-pub use schedule::{table, Scheduler, SchedulerConfig};
+pub use schedule::{table, BoundScheduler, Scheduler, SchedulerConfig};
 pub use sgd::{HyperParam, Sgd, SgdConfig, SgdState};
