@@ -19,16 +19,28 @@
 //! - `ExecutionStrategy::ddp(devices, DistributedConfig { all_reduce_op: ReduceOperation::Mean })`
 //!   — distributed data parallel: every device keeps a model replica and an optimizer, and the
 //!   gradients are all-reduced (mean) between them during the backward pass. In burn 0.22.1 this
-//!   needs a backend with collective operations, which today means CUDA (`Device::cuda(i)`):
-//!   burn-backend-extension-0.22.1/src/catalog.rs (lines 16–58) marks Flex and NdArray
-//!   `distributed: false` (their `DistributedOps` impls are the empty defaults whose
-//!   `all_reduce` is `unimplemented!()`, burn-flex-0.22.1/src/ops/transaction.rs:10-11,
-//!   burn-ndarray-0.22.1/src/ops/transaction.rs:7-8), and its comment on the CubeCL entry says
-//!   that only the CUDA runtime implements `all_reduce`; a wgpu or CubeCL-CPU device panics inside
-//!   cubecl. Both CPU backends also have a single device id (`FlexDevice`/`NdArrayDevice::Cpu`
-//!   map every device to id 0), so two "CPU devices" are one device to a collective. `--ddp`
-//!   runs that path on two Flex devices to show the error burn gives; on a multi-GPU CUDA build,
-//!   pass `Device::cuda(0)`, `Device::cuda(1)` and it trains.
+//!   needs a backend with collective operations, which today means CUDA (`Device::cuda(i)`),
+//!   so it cannot run on two CPU devices:
+//!   - `ExecutionStrategy::ddp` starts a communication server at once
+//!     (`DistributedContext::init`, burn-tensor-0.22.1/src/tensor/distributed.rs:30-37), and
+//!     burn-dispatch-0.22.1/src/ops/distributed.rs:179-184 only dispatches that to backends
+//!     the catalog marks distributed; any other device panics there (line 182, the macro's
+//!     fallback arm at line 66): "Distributed operations are not supported for device
+//!     Flex(Cpu)".
+//!   - burn-backend-extension-0.22.1/src/catalog.rs:31-39 marks Flex and NdArray
+//!     `distributed: false`; their `DistributedOps` impls are the empty defaults
+//!     (burn-flex-0.22.1/src/ops/transaction.rs:10-11, burn-ndarray-0.22.1/src/ops/
+//!     transaction.rs:7-8) whose `all_reduce` is `unimplemented!()`
+//!     (burn-backend-0.22.1/src/backend/distributed/ops.rs:121).
+//!   - The CubeCL entry (catalog.rs:19-27) is marked distributed for every cubecl runtime, but
+//!     its comment says only CUDA implements `all_reduce`; a wgpu or CubeCL-CPU device panics
+//!     inside cubecl.
+//!   - Flex and NdArray have one device each (`to_id` is always `(0, 0)`,
+//!     burn-flex-0.22.1/src/backend.rs:39-41), so two "CPU devices" are one to a collective.
+//!
+//!   `--ddp` builds that strategy on the two Flex devices and prints burn's error (exit code 1);
+//!   on a multi-GPU CUDA build, pass `Device::cuda(0)`, `Device::cuda(1)` and it trains. On the
+//!   CPU, the multi-device strategy above is the data-parallel path that runs.
 //!
 //! The task is the seed regression (`fixtures/seed/train.csv`, MLP 10 → 5 → 1 from PyTorch's
 //! initial weights), with descent's `SGD(momentum=0.9, nesterov=True)` and cosine schedule.
