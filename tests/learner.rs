@@ -29,12 +29,15 @@ use descent::train::loss::mse;
 
 const BATCH: usize = 32;
 
-/// descent's optimizer, plus a record of `(lr, momentum)` at every per-tensor `step` call.
+/// `(lr, momentum)` at every per-tensor optimizer `step` call, in call order.
+type Seen = Arc<Mutex<Vec<(f64, Option<f64>)>>>;
+
+/// descent's optimizer, plus a record of what each `step` call was given.
 #[derive(Clone)]
 struct Recording<O> {
     inner: O,
     momentum: Option<HyperParam>,
-    seen: Arc<Mutex<Vec<(f64, Option<f64>)>>>,
+    seen: Seen,
 }
 
 impl<O: Optimizer> Optimizer for Recording<O> {
@@ -102,7 +105,7 @@ fn learner_feeds_descents_schedule_to_descents_optimizer() {
     // sets both lr and momentum each step.
     let sgd = SgdConfig::new(0.05).with_momentum(0.9).build().expect("valid SGD");
     let knob = sgd.momentum();
-    let seen = Arc::new(Mutex::new(Vec::new()));
+    let seen: Seen = Arc::new(Mutex::new(Vec::new()));
     let optimizer: ModuleOptimizer =
         Recording { inner: sgd, momentum: Some(knob.clone()), seen: seen.clone() }.into();
     let schedule = SchedulerConfig::OneCycle(OneCycleConfig::new(0.1, steps as i64));
