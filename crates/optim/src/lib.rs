@@ -55,5 +55,5 @@ pub use radam::{RAdam, RAdamConfig, RAdamState};
 pub use rmsprop::{RmsProp, RmsPropConfig, RmsPropState};
 pub use error::OptimError;
 pub use groups::{param_group, GroupKnobs, GroupLr};
-pub use schedule::{table, Scheduler, SchedulerConfig};
+pub use schedule::{table, BoundScheduler, Scheduler, SchedulerConfig};
 pub use sgd::{HyperParam, Sgd, SgdConfig, SgdState};

@@ -7,6 +7,8 @@ pub mod config;
 pub mod data;
 pub mod device;
 pub mod error;
+#[cfg(feature = "learner")]
+pub mod learner;
 pub mod loss;
 pub mod lr_find;
 pub mod metrics;

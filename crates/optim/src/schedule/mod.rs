@@ -37,6 +37,7 @@
 //! gives the value for the coming step, to be written into the optimizer's
 //! [`HyperParam`](crate::HyperParam).
 
+pub mod bound;
 pub mod chained;
 pub mod constant;
 pub mod cosine;
@@ -59,6 +60,7 @@ use burn::optim::LearningRate;
 use burn::store::burn_pack::Scalar;
 use serde::{Deserialize, Serialize};
 
+pub use bound::BoundScheduler;
 pub use chained::ChainedConfig;
 pub use constant::ConstantConfig;
 pub use cosine::CosineConfig;
