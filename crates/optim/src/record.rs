@@ -19,11 +19,15 @@ pub fn push_opt_tensor<const D: usize>(
     }
 }
 
+/// Burn loads optimizer state onto `Device::default()`, which is the GPU (f32) when the wgpu
+/// feature is on: an f64 state would lose its low bits there before `Optimizer::to_device`
+/// moves it to the parameter's device. The state is therefore materialised on the CPU (flex)
+/// device, in the process's float dtype, and moved from there; `_device` is ignored.
 pub fn take_tensor<const D: usize>(
     src: &mut StateSource,
     prefix: &str,
     leaf: &str,
-    device: &Device,
+    _device: &Device,
 ) -> Option<Tensor<D>> {
-    src.take_tensor(prefix, leaf).map(|data| Tensor::from_data(data, device))
+    src.take_tensor(prefix, leaf).map(|data| Tensor::from_data(data, &Device::flex()))
 }
