@@ -30,7 +30,7 @@
 //!   - burn-backend-extension-0.22.1/src/catalog.rs:31-39 marks Flex and NdArray
 //!     `distributed: false`; their `DistributedOps` impls are the empty defaults
 //!     (burn-flex-0.22.1/src/ops/transaction.rs:10-11, burn-ndarray-0.22.1/src/ops/
-//!     transaction.rs:7-8) whose `all_reduce` is `unimplemented!()`
+//!     transaction.rs:7-8) whose `all_reduce` has no implementation (it panics)
 //!     (burn-backend-0.22.1/src/backend/distributed/ops.rs:121).
 //!   - The CubeCL entry (catalog.rs:19-27) is marked distributed for every cubecl runtime, but
 //!     its comment says only CUDA implements `all_reduce`; a wgpu or CubeCL-CPU device panics

@@ -4,7 +4,7 @@
 //! `kind` is torch's class name in lower case: `sgd`, `adam`, `adamw`, `rmsprop`, `adagrad`,
 //! `adadelta`, `adamax`, `nadam`, `radam`, plus `lion`.
 
-use burn::optim::ModuleOptimizer;
+use burn::optim::{ModuleOptimizer, Optimizer};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -38,6 +38,14 @@ impl Default for OptimizerConfig {
     }
 }
 
+/// What to do with a freshly built optimizer of whatever kind (see
+/// [`OptimizerConfig::with_built`]): make it a whole-module optimizer, add it as a parameter
+/// group, …
+pub trait WithOptimizer {
+    type Out;
+    fn apply<O: Optimizer>(self, optimizer: O, momentum: Option<HyperParam>) -> Self::Out;
+}
+
 /// A built optimizer with the knobs a schedule may turn between steps.
 #[derive(Clone)]
 pub struct BuiltOptimizer {
@@ -67,51 +75,61 @@ impl OptimizerConfig {
     }
 
     pub fn build(&self) -> Result<BuiltOptimizer, OptimError> {
-        fn built(optimizer: ModuleOptimizer, lr: f64, momentum: Option<HyperParam>) -> BuiltOptimizer {
-            BuiltOptimizer { optimizer, lr, momentum }
+        struct Whole(f64);
+        impl WithOptimizer for Whole {
+            type Out = BuiltOptimizer;
+            fn apply<O: Optimizer>(self, optimizer: O, momentum: Option<HyperParam>) -> BuiltOptimizer {
+                BuiltOptimizer { optimizer: optimizer.into(), lr: self.0, momentum }
+            }
         }
+        self.with_built(Whole(self.lr()))
+    }
+
+    /// Builds the concrete optimizer of this kind (checking its arguments) and hands it, with
+    /// its momentum / β₁ handle, to `w`: the one place that matches on the kind.
+    pub fn with_built<W: WithOptimizer>(&self, w: W) -> Result<W::Out, OptimError> {
         Ok(match self {
             OptimizerConfig::Sgd(c) => {
                 let o = c.build()?;
                 let m = o.momentum();
-                built(o.into(), c.lr, Some(m))
+                w.apply(o, Some(m))
             }
             OptimizerConfig::Adam(c) => {
                 let o = c.build()?;
                 let m = o.beta1();
-                built(o.into(), c.lr, Some(m))
+                w.apply(o, Some(m))
             }
             OptimizerConfig::AdamW(c) => {
                 let o = c.build()?;
                 let m = o.beta1();
-                built(o.into(), c.lr, Some(m))
+                w.apply(o, Some(m))
             }
             OptimizerConfig::RmsProp(c) => {
                 let o = c.build()?;
                 let m = o.momentum();
-                built(o.into(), c.lr, Some(m))
+                w.apply(o, Some(m))
             }
-            OptimizerConfig::Adagrad(c) => built(c.build()?.into(), c.lr, None),
-            OptimizerConfig::Adadelta(c) => built(c.build()?.into(), c.lr, None),
+            OptimizerConfig::Adagrad(c) => w.apply(c.build()?, None),
+            OptimizerConfig::Adadelta(c) => w.apply(c.build()?, None),
             OptimizerConfig::Adamax(c) => {
                 let o = c.build()?;
                 let m = o.beta1();
-                built(o.into(), c.lr, Some(m))
+                w.apply(o, Some(m))
             }
             OptimizerConfig::NAdam(c) => {
                 let o = c.build()?;
                 let m = o.beta1();
-                built(o.into(), c.lr, Some(m))
+                w.apply(o, Some(m))
             }
             OptimizerConfig::RAdam(c) => {
                 let o = c.build()?;
                 let m = o.beta1();
-                built(o.into(), c.lr, Some(m))
+                w.apply(o, Some(m))
             }
             OptimizerConfig::Lion(c) => {
                 let o = c.build()?;
                 let m = o.beta1();
-                built(o.into(), c.lr, Some(m))
+                w.apply(o, Some(m))
             }
         })
     }

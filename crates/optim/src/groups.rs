@@ -19,6 +19,7 @@ use burn::module::ParamGroup;
 use burn::optim::{LearningRate, ModuleOptimizer, Optimizer};
 use burn::tensor::{Device, Tensor};
 
+use crate::config::WithOptimizer;
 use crate::{HyperParam, OptimError, OptimizerConfig};
 
 /// An optimizer that steps with its group's own lr when it has one (set between steps by
@@ -62,10 +63,6 @@ pub fn param_group(pattern: &str) -> Result<ParamGroup, OptimError> {
     ParamGroup::from_regex(pattern).map_err(|e| OptimError::invalid(format!("params = {pattern:?}: {e:?}")))
 }
 
-fn add<O: Optimizer>(optim: ModuleOptimizer, group: ParamGroup, inner: O, lr: Option<HyperParam>) -> ModuleOptimizer {
-    optim.with_group(group, GroupLr { inner, lr }, None)
-}
-
 impl OptimizerConfig {
     /// Adds a group to `optim` whose parameters are optimized by `self` (which must be the
     /// same kind as the base config for a checkpoint to mean anything; the trainer makes group
@@ -77,51 +74,18 @@ impl OptimizerConfig {
         group: ParamGroup,
         own_lr: bool,
     ) -> Result<(ModuleOptimizer, GroupKnobs), OptimError> {
-        let lr = own_lr.then(|| HyperParam::new(self.lr()));
-        let (optim, momentum) = match self {
-            OptimizerConfig::Sgd(c) => {
-                let o = c.build()?;
-                let m = o.momentum();
-                (add(optim, group, o, lr.clone()), Some(m))
+        struct Add {
+            optim: ModuleOptimizer,
+            group: ParamGroup,
+            lr: Option<HyperParam>,
+        }
+        impl WithOptimizer for Add {
+            type Out = (ModuleOptimizer, GroupKnobs);
+            fn apply<O: Optimizer>(self, inner: O, momentum: Option<HyperParam>) -> Self::Out {
+                let knobs = GroupKnobs { lr: self.lr.clone(), momentum };
+                (self.optim.with_group(self.group, GroupLr { inner, lr: self.lr }, None), knobs)
             }
-            OptimizerConfig::Adam(c) => {
-                let o = c.build()?;
-                let m = o.beta1();
-                (add(optim, group, o, lr.clone()), Some(m))
-            }
-            OptimizerConfig::AdamW(c) => {
-                let o = c.build()?;
-                let m = o.beta1();
-                (add(optim, group, o, lr.clone()), Some(m))
-            }
-            OptimizerConfig::RmsProp(c) => {
-                let o = c.build()?;
-                let m = o.momentum();
-                (add(optim, group, o, lr.clone()), Some(m))
-            }
-            OptimizerConfig::Adagrad(c) => (add(optim, group, c.build()?, lr.clone()), None),
-            OptimizerConfig::Adadelta(c) => (add(optim, group, c.build()?, lr.clone()), None),
-            OptimizerConfig::Adamax(c) => {
-                let o = c.build()?;
-                let m = o.beta1();
-                (add(optim, group, o, lr.clone()), Some(m))
-            }
-            OptimizerConfig::NAdam(c) => {
-                let o = c.build()?;
-                let m = o.beta1();
-                (add(optim, group, o, lr.clone()), Some(m))
-            }
-            OptimizerConfig::RAdam(c) => {
-                let o = c.build()?;
-                let m = o.beta1();
-                (add(optim, group, o, lr.clone()), Some(m))
-            }
-            OptimizerConfig::Lion(c) => {
-                let o = c.build()?;
-                let m = o.beta1();
-                (add(optim, group, o, lr.clone()), Some(m))
-            }
-        };
-        Ok((optim, GroupKnobs { lr, momentum }))
+        }
+        self.with_built(Add { optim, group, lr: own_lr.then(|| HyperParam::new(self.lr())) })
     }
 }

@@ -243,12 +243,13 @@ impl OptimizerSection {
         Ok(Self { config, clip_grad_norm, norm_type, error_if_nonfinite, clip_grad_value, groups })
     }
 
-    fn validate(&self) -> Result<(), String> {
+    /// Checks every argument and returns the built base optimizer.
+    fn validate(&self) -> Result<descent_optim::BuiltOptimizer, String> {
         // NaN gets torch's own message from the optimizer's checks below.
         if self.lr().is_infinite() {
             return Err(format!("[optimizer] lr must be a finite number, got {}", self.lr()));
         }
-        self.config.build().map_err(|e| format!("[optimizer] {e}"))?;
+        let built = self.config.build().map_err(|e| format!("[optimizer] {e}"))?;
         for (i, g) in self.groups.iter().enumerate() {
             let at = format!("[[optimizer.groups]] #{}", i + 1);
             descent_optim::param_group(&g.params).map_err(|e| format!("{at}: {e}"))?;
@@ -270,7 +271,7 @@ impl OptimizerSection {
         if self.clip_grad_norm.is_none() && (self.norm_type != NormType::default() || self.error_if_nonfinite) {
             return Err("[optimizer] norm_type and error_if_nonfinite only apply with clip_grad_norm".into());
         }
-        Ok(())
+        Ok(built)
     }
 }
 
@@ -348,11 +349,10 @@ impl RunConfig {
                 return Err(format!("[loss] {key} must be a finite number ≥ 0, got {v}"));
             }
         }
-        self.optimizer.validate()?;
+        let built = self.optimizer.validate()?;
         if self.data.targets.is_empty() {
             return Err("[data] targets is empty; name at least one target column".into());
         }
-        let built = self.optimizer.config.build().map_err(|e| format!("[optimizer] {e}"))?;
         if let Some(s) = &self.scheduler {
             s.schedule
                 .build(built.lr, built.momentum.as_ref().map(|m| m.get()))
