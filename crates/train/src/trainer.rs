@@ -12,16 +12,16 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::tensor::{Bytes, Device, Int, Tensor, TensorData};
-use descent_model::{load_safetensors, save_safetensors, Mlp};
+use descent_model::{load_safetensors, save_safetensors, Model};
 use descent_optim::penalty::Penalty;
 use serde::Serialize;
 
 use crate::batching::Batch;
 use crate::checkpoint::{self, CheckpointState};
-use crate::config::{DType, DeviceChoice, Interval, LossKind, Monitor, RunConfig};
+use crate::config::{DType, DeviceChoice, Interval, LossKind, ModelKind, Monitor, RunConfig};
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use descent_optim::schedule::Scheduler;
-use crate::data::{load_csv, Table};
+use crate::data::Table;
 use crate::device::make_device;
 use crate::loss::{correct, data_loss, Targets};
 use crate::metrics::{as_dtype, EpochRecord, MetricsWriter, StepRecord};
@@ -48,7 +48,10 @@ pub struct RunSummary {
     pub epochs: Vec<EpochRecord>,
     pub metrics_path: PathBuf,
     pub model_path: PathBuf,
-    pub model: Mlp,
+    pub model: Model,
+    /// text data: the unigram model's perplexity on the validation split (the baseline a
+    /// char model's `valid_perplexity` is compared with).
+    pub unigram_perplexity: Option<f64>,
     /// Set when early stopping ended the run before `epochs`.
     pub stopped_early: Option<u64>,
 }
@@ -108,63 +111,52 @@ struct Prepared {
     device: Device,
     train: Table,
     valid: Option<Table>,
-    model: Mlp,
+    model: Model,
+    unigram_perplexity: Option<f64>,
 }
 
-fn check_shapes(cfg: &RunConfig, table: &Table, path: &Path) -> Result<(), TrainError> {
-    let sizes = &cfg.model.sizes;
+/// The data's columns against the model: inputs, and outputs (or class indices).
+fn check_shapes(cfg: &RunConfig, model: &Model, table: &Table, path: &Path) -> Result<(), TrainError> {
     let data_err = |msg: String| TrainError::Data { path: path.to_path_buf(), msg };
-    if table.n_features() != sizes[0] {
-        return Err(data_err(format!(
-            "{} feature columns, but [model] sizes starts with {} inputs",
-            table.n_features(),
-            sizes[0]
-        )));
+    let (inputs, outputs, what) = match model {
+        Model::Mlp(m) => (Some(m.input_size()), m.output_size(), "[model] sizes"),
+        Model::Cnn(m) => (Some(m.input_size()), m.output_size(), "[model] image (height·width pixels) and classes"),
+        Model::Mf(_) => (Some(2), 1, "kind = \"mf\" (user, item → rating)"),
+        Model::CharRnn(m) => (None, m.vocab(), "[model] vocab"),
+    };
+    if let Some(inputs) = inputs.filter(|&i| i != table.n_features()) {
+        return Err(data_err(match model {
+            Model::Mlp(_) => format!("{} feature columns, but [model] sizes starts with {inputs} inputs", table.n_features()),
+            _ => format!("{} feature columns, but {what} needs {inputs}", table.n_features()),
+        }));
     }
-    let outputs = sizes[sizes.len() - 1];
     match cfg.loss.kind {
-        LossKind::Mse if table.n_targets() != outputs => Err(data_err(format!(
-            "{} target columns, but [model] sizes ends with {} outputs",
-            table.n_targets(),
-            outputs
-        ))),
+        LossKind::Mse if table.n_targets() != outputs => Err(data_err(match model {
+            Model::Mlp(_) => format!("{} target columns, but [model] sizes ends with {outputs} outputs", table.n_targets()),
+            _ => format!("{} target columns, but {what} has {outputs} outputs", table.n_targets()),
+        })),
         LossKind::CrossEntropy => table.check_classes(path, outputs),
         _ => Ok(()),
     }
 }
 
 fn prepare(cfg: &RunConfig, choice: DeviceChoice) -> Result<Prepared, TrainError> {
-    let mut train = load_csv(&cfg.data.train, &cfg.data.targets)?;
-    check_shapes(cfg, &train, &cfg.data.train)?;
-    let mut valid = None;
-    if let Some(p) = &cfg.data.valid {
-        let v = load_csv(p, &cfg.data.targets)?;
-        if v.feature_names != train.feature_names {
-            return Err(TrainError::Data {
-                path: p.clone(),
-                msg: format!("columns differ from {}: expected features {:?}", cfg.data.train.display(), train.feature_names),
-            });
-        }
-        check_shapes(cfg, &v, p)?;
-        valid = Some(v);
-    } else if let Some(f) = cfg.data.valid_fraction {
-        let (t, v) = split(&train, f, cfg.seed);
-        if t.rows == 0 || v.rows == 0 {
-            return Err(TrainError::Config {
-                path: cfg.data.train.clone(),
-                msg: format!("[data] valid_fraction = {f} leaves an empty split of {} rows", train.rows),
-            });
-        }
-        train = t;
-        valid = Some(v);
-    }
+    let data = crate::data::load(&cfg.data, cfg.seed)?;
+    let model_cfg = cfg
+        .model
+        .model_config(&data.shape)
+        .map_err(|msg| TrainError::Config { path: data.train_path.clone(), msg })?;
     let device = make_device(choice, cfg.dtype)?.autodiff();
     device.seed(cfg.seed);
-    let mut model = cfg.model.mlp().init(&device)?;
-    if let Some(p) = &cfg.model.init_from {
-        model = load_safetensors(model, p)?;
+    let mut model = model_cfg.init(&device).map_err(|e| TrainError::Config { path: PathBuf::from("[model]"), msg: e.to_string() })?;
+    check_shapes(cfg, &model, &data.train, &data.train_path)?;
+    if let Some(v) = &data.valid {
+        check_shapes(cfg, &model, v, &data.valid_path)?;
     }
-    Ok(Prepared { device, train, valid, model })
+    if let (Some(p), Model::Mlp(m)) = (&cfg.model.init_from, &model) {
+        model = Model::Mlp(load_safetensors(m.clone(), p)?);
+    }
+    Ok(Prepared { device, train: data.train, valid: data.valid, model, unigram_perplexity: data.unigram_perplexity })
 }
 
 /// Holds out `round(f·N)` rows chosen from `seed` (a stream separate from the data order);
@@ -198,14 +190,14 @@ impl ModuleVisitor for GradNorm<'_> {
     }
 }
 
-fn grad_norm(model: &Mlp, grads: &GradientsParams) -> f64 {
+fn grad_norm(model: &Model, grads: &GradientsParams) -> f64 {
     let mut v = GradNorm { grads, acc: None };
     model.visit(&mut v);
     v.acc.map(|s| s.into_scalar::<f64>().sqrt()).unwrap_or(0.0)
 }
 
 /// Mean data loss (and accuracy for classification) over a split, in chunks.
-fn evaluate(model: &Mlp, split: &Split, device: &Device) -> (f64, Option<f64>) {
+fn evaluate(model: &Model, split: &Split, device: &Device) -> (f64, Option<f64>) {
     const CHUNK: usize = 4096;
     let (mut loss_sum, mut hits) = (0.0, 0usize);
     let mut start = 0;
@@ -230,14 +222,14 @@ struct RunIdentity<'a> {
     device: DeviceChoice,
 }
 
-fn save_model_bpk(model: &Mlp) -> Result<Vec<u8>, TrainError> {
+fn save_model_bpk(model: &Model) -> Result<Vec<u8>, TrainError> {
     let mut store = BurnpackStore::from_bytes(None).clear_metadata();
     model.save_into(&mut store).map_err(|e| TrainError::Output { path: "model.bpk".into(), msg: e.to_string() })?;
     let bytes = store.get_bytes().map_err(|e| TrainError::Output { path: "model.bpk".into(), msg: e.to_string() })?;
     Ok(bytes.to_vec())
 }
 
-fn load_model_bpk(model: Mlp, path: &Path) -> Result<Mlp, TrainError> {
+fn load_model_bpk(model: Model, path: &Path) -> Result<Model, TrainError> {
     let bad = |msg: String| TrainError::Output { path: path.to_path_buf(), msg };
     let bytes = std::fs::read(path).map_err(|e| bad(format!("cannot read: {e}")))?;
     let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(bytes)));
@@ -252,7 +244,11 @@ fn load_model_bpk(model: Mlp, path: &Path) -> Result<Mlp, TrainError> {
 /// Trains `cfg` and writes the run folder. On error nothing complete-looking is left behind.
 pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainError> {
     let choice = opts.device.unwrap_or(cfg.device);
-    let Prepared { device, train, valid, model } = prepare(cfg, choice)?;
+    let Prepared { device, train, valid, model, unigram_perplexity } = prepare(cfg, choice)?;
+    let char_model = cfg.model.kind == ModelKind::CharRnn;
+    if let (Some(p), false) = (unigram_perplexity, opts.quiet) {
+        eprintln!("unigram baseline perplexity on the validation text: {p:.4}");
+    }
     let built = cfg
         .optimizer
         .build()
@@ -325,7 +321,7 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
     let mut stopped_early = None;
     let progress = Progress::new(opts.quiet, cfg.epochs as u64);
 
-    let result = (|mut model: Mlp| -> Result<Mlp, TrainError> {
+    let result = (|mut model: Model| -> Result<Model, TrainError> {
         for epoch in state.epoch + 1..=cfg.epochs as u64 {
             let mut sum = 0.0;
             let batches = cfg.batching.epoch(n, &mut rng);
@@ -339,7 +335,10 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
                     knob.set(m);
                 }
                 let (x, y) = train_split.batch(batch, &device);
-                let mut loss = data_loss(model.forward(x), &y);
+                let mut loss = data_loss(model.forward(x.clone()), &y);
+                if let Some(r) = model.regularizer(x) {
+                    loss = loss + r;
+                }
                 if let Some(p) = penalty.term(&model, batch.len()) {
                     loss = loss + p;
                 }
@@ -387,6 +386,7 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
                 steps: batches.len() as u64,
                 valid_loss,
                 valid_accuracy,
+                valid_perplexity: valid_loss.filter(|_| char_model).map(|l| as_dtype(l.exp(), f32_run)),
             };
             writer.write(&rec)?;
             progress.end_epoch(&rec, cfg.epochs as u64);
@@ -450,7 +450,7 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
     save_safetensors(&model, &run.join("model.safetensors"))?;
     crate::metrics::write_csv(&run.join("metrics.csv"), &epochs)?;
     let metrics_path = writer.finish()?;
-    Ok(RunSummary { steps, epochs, metrics_path, model_path, model, stopped_early })
+    Ok(RunSummary { steps, epochs, metrics_path, model_path, model, unigram_perplexity, stopped_early })
 }
 
 fn optim_bytes(optim: &ModuleOptimizer, run: &Path) -> Result<Vec<u8>, TrainError> {
@@ -501,6 +501,9 @@ impl Progress {
         }
         if let Some(a) = rec.valid_accuracy {
             line.push_str(&format!("  valid_acc {:.2}%", a * 100.0));
+        }
+        if let Some(p) = rec.valid_perplexity {
+            line.push_str(&format!("  valid_ppl {p:.4}"));
         }
         match &self.bar {
             Some(b) => b.println(line),
