@@ -4,11 +4,19 @@
 //! run time, is built from a serde config, and can start from PyTorch weights.
 
 pub mod activation;
+pub mod char_rnn;
+pub mod cnn;
 pub mod error;
+pub mod mf;
 pub mod mlp;
+pub mod model;
 pub mod weights;
 
 pub use activation::Activation;
 pub use error::ModelError;
+pub use char_rnn::{Cell, CharRnn, CharRnnConfig};
+pub use cnn::{Cnn, CnnConfig};
+pub use mf::{Mf, MfConfig};
 pub use mlp::{Mlp, MlpConfig};
+pub use model::{Model, ModelConfig};
 pub use weights::{load_safetensors, save_safetensors};

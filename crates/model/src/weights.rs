@@ -68,7 +68,18 @@ pub fn load_safetensors(model: Mlp, path: &Path) -> Result<Mlp, ModelError> {
 }
 
 /// Saves `model` as a torch-loadable `state_dict` (PyTorch layout, the model's dtype).
-pub fn save_safetensors(model: &Mlp, path: &Path) -> Result<(), ModelError> {
+/// A [`Model`](crate::Model) is saved as the network it holds (no variant prefix).
+pub fn save_safetensors(model: &crate::Model, path: &Path) -> Result<(), ModelError> {
+    match model {
+        crate::Model::Mlp(m) => save_module(m, path),
+        crate::Model::Cnn(m) => save_module(m, path),
+        crate::Model::Mf(m) => save_module(m, path),
+        crate::Model::CharRnn(m) => save_module(m, path),
+    }
+}
+
+/// Saves any module in PyTorch layout (linear weights transposed to `[out, in]`).
+pub fn save_module<M: Module>(model: &M, path: &Path) -> Result<(), ModelError> {
     let mut store = SafetensorsStore::from_file(path)
         .with_to_adapter(burn::store::BurnToPyTorchAdapter)
         // burn-store's default metadata is a HashMap, serialised in random order; one key

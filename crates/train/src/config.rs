@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use descent_model::{Activation, MlpConfig};
+use descent_model::{Activation, Cell, CharRnnConfig, CnnConfig, MfConfig, MlpConfig, ModelConfig};
 use descent_optim::schedule::SchedulerConfig;
 use descent_optim::{NormType, OptimizerConfig};
 use serde::{Deserialize, Serialize};
@@ -56,36 +56,275 @@ impl std::fmt::Display for DeviceChoice {
 #[serde(rename_all = "snake_case")]
 pub enum ModelKind {
     Mlp,
+    Cnn,
+    Mf,
+    CharRnn,
 }
 
-/// `[model]`
+/// `[model]`: `kind` and that kind's keys (one flat table, so a wrong type is reported at its
+/// line; a key of another kind is an error naming the kind's own keys).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSection {
     pub kind: ModelKind,
-    pub sizes: Vec<usize>,
-    #[serde(default)]
-    pub activation: Activation,
-    /// PyTorch weights (safetensors, `layers.{i}.weight` / `.bias`) to start from.
+    /// mlp: widths, input first.
+    pub sizes: Option<Vec<usize>>,
+    /// mlp: between layers.
+    pub activation: Option<Activation>,
+    /// mlp: PyTorch weights (safetensors, `layers.{i}.weight` / `.bias`) to start from.
     pub init_from: Option<PathBuf>,
+    /// cnn: `[height, width]` (default: from the data when it knows, e.g. idx, digits).
+    pub image: Option<[usize; 2]>,
+    /// cnn: channels of each conv → ReLU → 2×2 max-pool block.
+    pub channels: Option<Vec<usize>>,
+    /// cnn: odd kernel side (default 3).
+    pub kernel_size: Option<usize>,
+    /// cnn: optional dense layer width (default 0 = none); char_rnn: hidden state width.
+    pub hidden: Option<usize>,
+    /// cnn: number of classes.
+    pub classes: Option<usize>,
+    /// mf: number of users / items (default: from the data).
+    pub users: Option<usize>,
+    pub items: Option<usize>,
+    /// mf: embedding width.
+    pub dim: Option<usize>,
+    /// mf: L2 on the batch's embeddings.
+    pub l2: Option<f64>,
+    /// mf: std of the embeddings' normal init (default 0.1).
+    pub init_std: Option<f64>,
+    /// char_rnn: vocabulary size (default: from the corpus).
+    pub vocab: Option<usize>,
+    /// char_rnn: embedding width.
+    pub embed: Option<usize>,
+    /// char_rnn: `gru` (default) or `lstm`.
+    pub cell: Option<Cell>,
+}
+
+/// What the data tells the model config when the config leaves it out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DataShape {
+    pub image: Option<[usize; 2]>,
+    pub users: Option<usize>,
+    pub items: Option<usize>,
+    pub vocab: Option<usize>,
 }
 
 impl ModelSection {
-    pub fn mlp(&self) -> MlpConfig {
-        MlpConfig { sizes: self.sizes.clone(), activation: self.activation }
+    fn kind_name(&self) -> &'static str {
+        match self.kind {
+            ModelKind::Mlp => "mlp",
+            ModelKind::Cnn => "cnn",
+            ModelKind::Mf => "mf",
+            ModelKind::CharRnn => "char_rnn",
+        }
     }
+
+    /// The keys given, by name.
+    fn given(&self) -> Vec<&'static str> {
+        let mut g = Vec::new();
+        let mut k = |name, set: bool| {
+            if set {
+                g.push(name)
+            }
+        };
+        k("sizes", self.sizes.is_some());
+        k("activation", self.activation.is_some());
+        k("init_from", self.init_from.is_some());
+        k("image", self.image.is_some());
+        k("channels", self.channels.is_some());
+        k("kernel_size", self.kernel_size.is_some());
+        k("hidden", self.hidden.is_some());
+        k("classes", self.classes.is_some());
+        k("users", self.users.is_some());
+        k("items", self.items.is_some());
+        k("dim", self.dim.is_some());
+        k("l2", self.l2.is_some());
+        k("init_std", self.init_std.is_some());
+        k("vocab", self.vocab.is_some());
+        k("embed", self.embed.is_some());
+        k("cell", self.cell.is_some());
+        g
+    }
+
+    /// Keys of this kind: (allowed, required).
+    fn keys(&self) -> (&'static [&'static str], &'static [&'static str]) {
+        match self.kind {
+            ModelKind::Mlp => (&["sizes", "activation", "init_from"], &["sizes"]),
+            ModelKind::Cnn => (&["image", "channels", "kernel_size", "hidden", "classes"], &["channels", "classes"]),
+            ModelKind::Mf => (&["users", "items", "dim", "l2", "init_std"], &["dim"]),
+            ModelKind::CharRnn => (&["vocab", "embed", "hidden", "cell"], &["embed", "hidden"]),
+        }
+    }
+
+    /// Checks that only this kind's keys are given and its required ones are there.
+    pub fn check_keys(&self) -> Result<(), String> {
+        let (allowed, required) = self.keys();
+        if let Some(k) = self.given().into_iter().find(|k| !allowed.contains(k)) {
+            return Err(format!(
+                "[model] `{k}` is not a key of kind = \"{}\" (its keys: kind, {})",
+                self.kind_name(),
+                allowed.join(", ")
+            ));
+        }
+        let given = self.given();
+        if let Some(k) = required.iter().find(|k| !given.contains(k)) {
+            return Err(format!("[model] missing field `{k}` (required by kind = \"{}\")", self.kind_name()));
+        }
+        Ok(())
+    }
+
+    /// The mlp config (kind = "mlp").
+    pub fn mlp(&self) -> MlpConfig {
+        MlpConfig { sizes: self.sizes.clone().unwrap_or_default(), activation: self.activation.unwrap_or_default() }
+    }
+
+    /// The model config, with what the config leaves out taken from the data.
+    pub fn model_config(&self, data: &DataShape) -> Result<ModelConfig, String> {
+        self.check_keys()?;
+        let need = |v: Option<usize>, key: &str, from: &str| {
+            v.ok_or_else(|| format!("[model] `{key}` is needed: this data ({from}) does not say it"))
+        };
+        let cfg = match self.kind {
+            ModelKind::Mlp => ModelConfig::Mlp(self.mlp()),
+            ModelKind::Cnn => ModelConfig::Cnn(CnnConfig {
+                image: self.image.or(data.image).ok_or("[model] `image = [height, width]` is needed for CSV data")?,
+                channels: self.channels.clone().unwrap_or_default(),
+                kernel_size: self.kernel_size.unwrap_or(3),
+                hidden: self.hidden.unwrap_or(0),
+                classes: self.classes.unwrap_or(0),
+            }),
+            ModelKind::Mf => ModelConfig::Mf(MfConfig {
+                users: need(self.users.or(data.users), "users", "not ratings")?,
+                items: need(self.items.or(data.items), "items", "not ratings")?,
+                dim: self.dim.unwrap_or(0),
+                l2: self.l2.unwrap_or(0.0),
+                init_std: self.init_std.unwrap_or(0.1),
+            }),
+            ModelKind::CharRnn => ModelConfig::CharRnn(CharRnnConfig {
+                vocab: need(self.vocab.or(data.vocab), "vocab", "not text")?,
+                embed: self.embed.unwrap_or(0),
+                hidden: self.hidden.unwrap_or(0),
+                cell: self.cell.unwrap_or_default(),
+            }),
+        };
+        Ok(cfg)
+    }
+}
+
+/// Where `[data]` comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataKind {
+    /// `train` (and `valid`) CSV files with a header; `targets` names the target columns.
+    #[default]
+    Csv,
+    /// MNIST-style IDX files: `images` + `labels` (and `valid_images` + `valid_labels`).
+    Idx,
+    /// The bundled UCI 8×8 digits (1,797 images).
+    Digits,
+    /// The bundled 5,000-image MNIST sample.
+    #[serde(rename = "mnist_5k")]
+    Mnist5k,
+    /// A MovieLens-style `user,item,rating` file, `train` (and `valid`).
+    Ratings,
+    /// Generated ratings: `users`, `items`, `rank`, `density`, `noise_std`.
+    SyntheticRatings,
+    /// A UTF-8 corpus `train`; rows = `context` previous characters → the next one.
+    Text,
 }
 
 /// `[data]`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DataSection {
-    pub train: PathBuf,
-    pub targets: Vec<String>,
-    /// A separate validation CSV (same columns as `train`).
+    #[serde(default)]
+    pub kind: DataKind,
+    pub train: Option<PathBuf>,
+    pub targets: Option<Vec<String>>,
+    /// A separate validation file (same layout as `train`).
     pub valid: Option<PathBuf>,
-    /// Or hold out this fraction of `train` (0 < f < 1), chosen from `seed`.
+    /// Or hold out this fraction of `train` (0 < f < 1), chosen from `seed` (text: the
+    /// corpus's tail).
     pub valid_fraction: Option<f64>,
+    /// idx: images `[N, H, W]` and labels `[N]` files (raw or gzip).
+    pub images: Option<PathBuf>,
+    pub labels: Option<PathBuf>,
+    pub valid_images: Option<PathBuf>,
+    pub valid_labels: Option<PathBuf>,
+    /// synthetic_ratings: the generator's parameters (its seed is the run's `seed`).
+    pub users: Option<usize>,
+    pub items: Option<usize>,
+    pub rank: Option<usize>,
+    pub density: Option<f64>,
+    pub noise_std: Option<f64>,
+    /// text: characters of context per row.
+    pub context: Option<usize>,
+}
+
+impl DataSection {
+    fn kind_name(&self) -> &'static str {
+        match self.kind {
+            DataKind::Csv => "csv",
+            DataKind::Idx => "idx",
+            DataKind::Digits => "digits",
+            DataKind::Mnist5k => "mnist_5k",
+            DataKind::Ratings => "ratings",
+            DataKind::SyntheticRatings => "synthetic_ratings",
+            DataKind::Text => "text",
+        }
+    }
+
+    /// Checks that only this kind's keys are given and its required ones are there.
+    pub fn check_keys(&self) -> Result<(), String> {
+        let given: Vec<&str> = [
+            ("train", self.train.is_some()),
+            ("targets", self.targets.is_some()),
+            ("valid", self.valid.is_some()),
+            ("valid_fraction", self.valid_fraction.is_some()),
+            ("images", self.images.is_some()),
+            ("labels", self.labels.is_some()),
+            ("valid_images", self.valid_images.is_some()),
+            ("valid_labels", self.valid_labels.is_some()),
+            ("users", self.users.is_some()),
+            ("items", self.items.is_some()),
+            ("rank", self.rank.is_some()),
+            ("density", self.density.is_some()),
+            ("noise_std", self.noise_std.is_some()),
+            ("context", self.context.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(k, set)| set.then_some(k))
+        .collect();
+        let (allowed, required): (&[&str], &[&str]) = match self.kind {
+            DataKind::Csv => (&["train", "targets", "valid", "valid_fraction"], &["train", "targets"]),
+            DataKind::Idx => (&["images", "labels", "valid_images", "valid_labels", "valid_fraction"], &["images", "labels"]),
+            DataKind::Digits | DataKind::Mnist5k => (&["valid_fraction"], &[]),
+            DataKind::Ratings => (&["train", "valid", "valid_fraction"], &["train"]),
+            DataKind::SyntheticRatings => {
+                (&["users", "items", "rank", "density", "noise_std", "valid_fraction"], &["users", "items", "rank", "density", "noise_std"])
+            }
+            DataKind::Text => (&["train", "context", "valid_fraction"], &["train", "context"]),
+        };
+        if let Some(k) = given.iter().find(|k| !allowed.contains(k)) {
+            return Err(format!(
+                "[data] `{k}` is not a key of kind = \"{}\" (its keys: kind, {})",
+                self.kind_name(),
+                allowed.join(", ")
+            ));
+        }
+        if let Some(k) = required.iter().find(|k| !given.contains(k)) {
+            return Err(format!("[data] missing field `{k}` (required by kind = \"{}\")", self.kind_name()));
+        }
+        if self.valid_images.is_some() != self.valid_labels.is_some() {
+            return Err("[data] give valid_images and valid_labels together".into());
+        }
+        Ok(())
+    }
+
+    /// The target column names (csv); the single fixed target otherwise.
+    pub fn target_names(&self) -> Vec<String> {
+        self.targets.clone().unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -314,9 +553,17 @@ impl RunConfig {
         })?;
         let mut cfg = Self::parse(&text, path)?;
         let base = path.parent().unwrap_or(Path::new("."));
-        cfg.data.train = crate::data::resolve(base, &cfg.data.train);
-        if let Some(p) = &cfg.data.valid {
-            cfg.data.valid = Some(crate::data::resolve(base, p));
+        for p in [
+            &mut cfg.data.train,
+            &mut cfg.data.valid,
+            &mut cfg.data.images,
+            &mut cfg.data.labels,
+            &mut cfg.data.valid_images,
+            &mut cfg.data.valid_labels,
+        ] {
+            if let Some(q) = p.take() {
+                *p = Some(crate::data::resolve(base, &q));
+            }
         }
         if let Some(p) = &cfg.model.init_from {
             cfg.model.init_from = Some(crate::data::resolve(base, p));
@@ -325,7 +572,7 @@ impl RunConfig {
     }
 
     pub fn has_validation(&self) -> bool {
-        self.data.valid.is_some() || self.data.valid_fraction.is_some()
+        self.data.valid.is_some() || self.data.valid_fraction.is_some() || self.data.valid_images.is_some()
     }
 
     /// Parses TOML text; `path` only names the file in errors.
@@ -342,7 +589,11 @@ impl RunConfig {
         if self.epochs == 0 {
             return Err("epochs must be at least 1".into());
         }
-        self.model.mlp().validate().map_err(|e| format!("[model] {e}"))?;
+        self.model.check_keys()?;
+        self.data.check_keys()?;
+        if self.model.kind == ModelKind::Mlp {
+            self.model.mlp().validate().map_err(|e| format!("[model] {e}"))?;
+        }
         self.batching.validate()?;
         for (key, v) in [("l2", self.loss.l2), ("l1", self.loss.l1)] {
             if !(v >= 0.0) || !v.is_finite() {
@@ -350,7 +601,7 @@ impl RunConfig {
             }
         }
         let built = self.optimizer.validate()?;
-        if self.data.targets.is_empty() {
+        if self.data.targets.as_ref().is_some_and(Vec::is_empty) {
             return Err("[data] targets is empty; name at least one target column".into());
         }
         if let Some(s) = &self.scheduler {
@@ -369,11 +620,11 @@ impl RunConfig {
                 return Err(format!("[data] valid_fraction must be between 0 and 1 (exclusive), got {f}"));
             }
         }
-        if self.loss.kind == LossKind::CrossEntropy {
-            if self.data.targets.len() != 1 {
+        if self.loss.kind == LossKind::CrossEntropy && self.model.kind == ModelKind::Mlp {
+            if self.data.kind == DataKind::Csv && self.data.target_names().len() != 1 {
                 return Err("[loss] kind = \"cross_entropy\" needs exactly one target column (the class index)".into());
             }
-            if self.model.sizes.last().copied().unwrap_or(0) < 2 {
+            if self.model.sizes.as_ref().and_then(|s| s.last()).copied().unwrap_or(0) < 2 {
                 return Err("[loss] kind = \"cross_entropy\" needs [model] sizes to end with the number of classes (≥ 2)".into());
             }
         }

@@ -38,6 +38,9 @@ pub struct EpochRecord {
     pub valid_loss: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_accuracy: Option<f64>,
+    /// `exp(valid_loss)` for a char model (cross-entropy in nats per character).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_perplexity: Option<f64>,
 }
 
 /// Writes to `metrics.jsonl.partial` and renames into place on [`finish`](Self::finish), so

@@ -81,3 +81,14 @@ mod tests {
         assert_ne!(xs, sorted);
     }
 }
+
+/// Runs `f` (a model's random init) with Burn's generator seeded to `seed`, holding a
+/// process-wide lock. Burn draws random inits from one generator per process, so two inits at
+/// once (threads, parallel tests, an in-process sweep) would take each other's numbers; every
+/// init that goes through here gets exactly the numbers its seed gives.
+pub fn seeded_init<T>(device: &burn::tensor::Device, seed: u64, f: impl FnOnce() -> T) -> T {
+    static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = INIT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    device.seed(seed);
+    f()
+}

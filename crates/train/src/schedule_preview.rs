@@ -64,13 +64,9 @@ pub fn load_plan(path: &Path) -> Result<SchedulePlan, TrainError> {
     Ok(SchedulePlan { optimizer: s.optimizer, scheduler: s.scheduler, steps_per_epoch: None })
 }
 
-/// Rows in the training split of a run config (after `valid_fraction`).
+/// Rows in the training split of a run config (after its validation split), for any data kind.
 fn train_rows(cfg: &RunConfig) -> Result<usize, TrainError> {
-    let table = crate::data::load_csv(&cfg.data.train, &cfg.data.targets)?;
-    Ok(match cfg.data.valid_fraction {
-        Some(f) => table.rows - ((table.rows as f64) * f).round() as usize,
-        None => table.rows,
-    })
+    Ok(crate::data::load(&cfg.data, cfg.seed)?.train.rows)
 }
 
 /// The lr (and momentum) of optimizer steps 1..=steps, stepping the schedule as the trainer

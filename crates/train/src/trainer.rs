@@ -12,17 +12,17 @@ use burn::module::{Module, ModuleVisitor, Param, ParamId};
 use burn::optim::{GradientsAccumulator, GradientsParams, ModuleOptimizer};
 use burn::store::{BurnpackStore, ModuleSnapshot};
 use burn::tensor::{Bytes, Device, Int, Tensor, TensorData};
-use descent_model::{load_safetensors, save_safetensors, Mlp};
+use descent_model::{load_safetensors, save_safetensors, Model};
 use descent_optim::penalty::Penalty;
 use descent_optim::{clip_grad_norm, clip_grad_value, GroupKnobs, NormType};
 use serde::Serialize;
 
 use crate::batching::Batch;
 use crate::checkpoint::{self, CheckpointState};
-use crate::config::{DType, DeviceChoice, Interval, LossKind, Monitor, RunConfig};
+use crate::config::{DType, DeviceChoice, Interval, LossKind, ModelKind, Monitor, RunConfig};
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use descent_optim::schedule::Scheduler;
-use crate::data::{load_csv, Table};
+use crate::data::Table;
 use crate::device::make_device;
 use crate::loss::{correct, data_loss, Targets};
 use crate::metrics::{as_dtype, EpochRecord, MetricsWriter, StepRecord};
@@ -49,7 +49,10 @@ pub struct RunSummary {
     pub epochs: Vec<EpochRecord>,
     pub metrics_path: PathBuf,
     pub model_path: PathBuf,
-    pub model: Mlp,
+    pub model: Model,
+    /// text data: the unigram model's perplexity on the validation split (the baseline a
+    /// char model's `valid_perplexity` is compared with).
+    pub unigram_perplexity: Option<f64>,
     /// Set when early stopping ended the run before `epochs`.
     pub stopped_early: Option<u64>,
 }
@@ -109,63 +112,54 @@ pub(crate) struct Prepared {
     pub(crate) device: Device,
     pub(crate) train: Table,
     pub(crate) valid: Option<Table>,
-    pub(crate) model: Mlp,
+    pub(crate) model: Model,
+    pub(crate) unigram_perplexity: Option<f64>,
 }
 
-fn check_shapes(cfg: &RunConfig, table: &Table, path: &Path) -> Result<(), TrainError> {
-    let sizes = &cfg.model.sizes;
+/// The data's columns against the model: inputs, and outputs (or class indices).
+fn check_shapes(cfg: &RunConfig, model: &Model, table: &Table, path: &Path) -> Result<(), TrainError> {
     let data_err = |msg: String| TrainError::Data { path: path.to_path_buf(), msg };
-    if table.n_features() != sizes[0] {
-        return Err(data_err(format!(
-            "{} feature columns, but [model] sizes starts with {} inputs",
-            table.n_features(),
-            sizes[0]
-        )));
+    let (inputs, outputs, what) = match model {
+        Model::Mlp(m) => (Some(m.input_size()), m.output_size(), "[model] sizes"),
+        Model::Cnn(m) => (Some(m.input_size()), m.output_size(), "[model] image (height·width pixels) and classes"),
+        Model::Mf(_) => (Some(2), 1, "kind = \"mf\" (user, item → rating)"),
+        Model::CharRnn(m) => (None, m.vocab(), "[model] vocab"),
+    };
+    if let Some(inputs) = inputs.filter(|&i| i != table.n_features()) {
+        return Err(data_err(match model {
+            Model::Mlp(_) => format!("{} feature columns, but [model] sizes starts with {inputs} inputs", table.n_features()),
+            _ => format!("{} feature columns, but {what} needs {inputs}", table.n_features()),
+        }));
     }
-    let outputs = sizes[sizes.len() - 1];
     match cfg.loss.kind {
-        LossKind::Mse if table.n_targets() != outputs => Err(data_err(format!(
-            "{} target columns, but [model] sizes ends with {} outputs",
-            table.n_targets(),
-            outputs
-        ))),
+        LossKind::Mse if table.n_targets() != outputs => Err(data_err(match model {
+            Model::Mlp(_) => format!("{} target columns, but [model] sizes ends with {outputs} outputs", table.n_targets()),
+            _ => format!("{} target columns, but {what} has {outputs} outputs", table.n_targets()),
+        })),
         LossKind::CrossEntropy => table.check_classes(path, outputs),
         _ => Ok(()),
     }
 }
 
 pub(crate) fn prepare(cfg: &RunConfig, choice: DeviceChoice) -> Result<Prepared, TrainError> {
-    let mut train = load_csv(&cfg.data.train, &cfg.data.targets)?;
-    check_shapes(cfg, &train, &cfg.data.train)?;
-    let mut valid = None;
-    if let Some(p) = &cfg.data.valid {
-        let v = load_csv(p, &cfg.data.targets)?;
-        if v.feature_names != train.feature_names {
-            return Err(TrainError::Data {
-                path: p.clone(),
-                msg: format!("columns differ from {}: expected features {:?}", cfg.data.train.display(), train.feature_names),
-            });
-        }
-        check_shapes(cfg, &v, p)?;
-        valid = Some(v);
-    } else if let Some(f) = cfg.data.valid_fraction {
-        let (t, v) = split(&train, f, cfg.seed);
-        if t.rows == 0 || v.rows == 0 {
-            return Err(TrainError::Config {
-                path: cfg.data.train.clone(),
-                msg: format!("[data] valid_fraction = {f} leaves an empty split of {} rows", train.rows),
-            });
-        }
-        train = t;
-        valid = Some(v);
-    }
+    let data = crate::data::load(&cfg.data, cfg.seed)?;
+    let model_cfg = cfg
+        .model
+        .model_config(&data.shape)
+        .map_err(|msg| TrainError::Config { path: data.train_path.clone(), msg })?;
     let device = make_device(choice, cfg.dtype)?.autodiff();
-    device.seed(cfg.seed);
-    let mut model = cfg.model.mlp().init(&device)?;
-    if let Some(p) = &cfg.model.init_from {
-        model = load_safetensors(model, p)?;
+    // Seeded and initialised under one lock: same config + seed → same weights, even with
+    // other runs in the process.
+    let mut model = crate::rng::seeded_init(&device, cfg.seed, || model_cfg.init(&device))
+        .map_err(|e| TrainError::Config { path: PathBuf::from("[model]"), msg: e.to_string() })?;
+    check_shapes(cfg, &model, &data.train, &data.train_path)?;
+    if let Some(v) = &data.valid {
+        check_shapes(cfg, &model, v, &data.valid_path)?;
     }
-    Ok(Prepared { device, train, valid, model })
+    if let (Some(p), Model::Mlp(m)) = (&cfg.model.init_from, &model) {
+        model = Model::Mlp(load_safetensors(m.clone(), p)?);
+    }
+    Ok(Prepared { device, train: data.train, valid: data.valid, model, unigram_perplexity: data.unigram_perplexity })
 }
 
 /// Holds out `round(f·N)` rows chosen from `seed` (a stream separate from the data order);
@@ -199,14 +193,14 @@ impl ModuleVisitor for GradNorm<'_> {
     }
 }
 
-fn grad_norm(model: &Mlp, grads: &GradientsParams) -> f64 {
+fn grad_norm(model: &Model, grads: &GradientsParams) -> f64 {
     let mut v = GradNorm { grads, acc: None };
     model.visit(&mut v);
     v.acc.map(|s| s.into_scalar::<f64>().sqrt()).unwrap_or(0.0)
 }
 
 /// Mean data loss (and accuracy for classification) over a split, in chunks.
-fn evaluate(model: &Mlp, split: &Split, device: &Device) -> (f64, Option<f64>) {
+fn evaluate(model: &Model, split: &Split, device: &Device) -> (f64, Option<f64>) {
     const CHUNK: usize = 4096;
     let (mut loss_sum, mut hits) = (0.0, 0usize);
     let mut start = 0;
@@ -231,14 +225,14 @@ struct RunIdentity<'a> {
     device: DeviceChoice,
 }
 
-fn save_model_bpk(model: &Mlp) -> Result<Vec<u8>, TrainError> {
+fn save_model_bpk(model: &Model) -> Result<Vec<u8>, TrainError> {
     let mut store = BurnpackStore::from_bytes(None).clear_metadata();
     model.save_into(&mut store).map_err(|e| TrainError::Output { path: "model.bpk".into(), msg: e.to_string() })?;
     let bytes = store.get_bytes().map_err(|e| TrainError::Output { path: "model.bpk".into(), msg: e.to_string() })?;
     Ok(bytes.to_vec())
 }
 
-fn load_model_bpk(model: Mlp, path: &Path) -> Result<Mlp, TrainError> {
+fn load_model_bpk(model: Model, path: &Path) -> Result<Model, TrainError> {
     let bad = |msg: String| TrainError::Output { path: path.to_path_buf(), msg };
     let bytes = std::fs::read(path).map_err(|e| bad(format!("cannot read: {e}")))?;
     let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(bytes)));
@@ -253,7 +247,11 @@ fn load_model_bpk(model: Mlp, path: &Path) -> Result<Mlp, TrainError> {
 /// Trains `cfg` and writes the run folder. On error nothing complete-looking is left behind.
 pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainError> {
     let choice = opts.device.unwrap_or(cfg.device);
-    let Prepared { device, train, valid, model } = prepare(cfg, choice)?;
+    let Prepared { device, train, valid, model, unigram_perplexity } = prepare(cfg, choice)?;
+    let char_model = cfg.model.kind == ModelKind::CharRnn;
+    if let (Some(p), false) = (unigram_perplexity, opts.quiet) {
+        eprintln!("unigram baseline perplexity on the validation text: {p:.4}");
+    }
     let optim_err = |msg: String| TrainError::Config { path: PathBuf::from("[optimizer]"), msg };
     let built = cfg.optimizer.config.build().map_err(|e| optim_err(e.to_string()))?;
     let mut optim = built.optimizer;
@@ -275,7 +273,9 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
     for (i, g) in cfg.optimizer.groups.iter().enumerate() {
         let at = format!("[[optimizer.groups]] #{}", i + 1);
         let pg = descent_optim::param_group(&g.params).map_err(|e| optim_err(format!("{at}: {e}")))?;
-        let matched: Vec<&String> = paths.iter().filter(|(id, p)| pg.matches(id, Some(p.as_str()))).map(|(_, p)| p).collect();
+        // Matched here against the network's own paths (`layers.0.weight`), then handed to
+        // Burn by id: Burn's paths start with the `Model` variant (`Mlp.layers.0.weight`).
+        let matched: Vec<ParamId> = paths.iter().filter(|(id, p)| pg.matches(id, Some(p.as_str()))).map(|(id, _)| *id).collect();
         if matched.is_empty() {
             let all: Vec<&str> = paths.iter().map(|(_, p)| p.as_str()).collect();
             return Err(optim_err(format!(
@@ -285,7 +285,7 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
             )));
         }
         let own_lr = g.overrides.contains_key("lr");
-        let (o, knobs) = g.config.add_group(optim, pg, own_lr).map_err(|e| optim_err(format!("{at}: {e}")))?;
+        let (o, knobs) = g.config.add_group(optim, burn::module::ParamGroup::from_ids(matched), own_lr).map_err(|e| optim_err(format!("{at}: {e}")))?;
         optim = o;
         let schedule = if own_lr { build_schedule(g.config.lr())? } else { None };
         groups.push(GroupRuntime { knobs, lr: g.config.lr(), schedule });
@@ -357,7 +357,7 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
     let mut stopped_early = None;
     let progress = Progress::new(opts.quiet, cfg.epochs as u64);
 
-    let result = (|mut model: Mlp| -> Result<Mlp, TrainError> {
+    let result = (|mut model: Model| -> Result<Model, TrainError> {
         for epoch in state.epoch + 1..=cfg.epochs as u64 {
             let mut sum = 0.0;
             let batches = cfg.batching.steps(n, &mut rng);
@@ -381,11 +381,16 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
                 // penalty once with m = Σn, so the step is the union batch's step.
                 let total: usize = micro.iter().map(Batch::len).sum();
                 let mut value = 0.0;
-                let mut accumulated: Option<GradientsAccumulator<Mlp>> = None;
+                let mut accumulated: Option<GradientsAccumulator<Model>> = None;
                 let mut single = None;
                 for (i, batch) in micro.iter().enumerate() {
                     let (x, y) = train_split.batch(batch, &device);
-                    let mut loss = data_loss(model.forward(x), &y);
+                    let mut loss = data_loss(model.forward(x.clone()), &y);
+                    // MF's embedding L2 is a per-sample mean like the data loss, so it takes
+                    // the same micro-batch weight.
+                    if let Some(r) = model.regularizer(x) {
+                        loss = loss + r;
+                    }
                     if micro.len() > 1 {
                         loss = loss.mul_scalar(batch.len() as f64 / total as f64);
                     }
@@ -468,6 +473,7 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
                 steps: batches.len() as u64,
                 valid_loss,
                 valid_accuracy,
+                valid_perplexity: valid_loss.filter(|_| char_model).map(|l| as_dtype(l.exp(), f32_run)),
             };
             writer.write(&rec)?;
             progress.end_epoch(&rec, cfg.epochs as u64);
@@ -538,7 +544,7 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
     crate::metrics::write_csv(&run.join("metrics.csv"), &epochs)?;
     let metrics_path = writer.finish()?;
     crate::plot::plot_run(run, false)?;
-    Ok(RunSummary { steps, epochs, metrics_path, model_path, model, stopped_early })
+    Ok(RunSummary { steps, epochs, metrics_path, model_path, model, unigram_perplexity, stopped_early })
 }
 
 /// A parameter group while training: its knobs, its configured lr and, when it has its own
@@ -558,9 +564,8 @@ enum Clip {
 }
 
 /// Every float parameter's id and path (`layers.0.weight`), as parameter groups see them.
-fn param_paths(model: &Mlp) -> Vec<(ParamId, String)> {
-    // The same path Burn's ModuleOptimizer matches groups against: the entered module
-    // names joined by dots.
+fn param_paths(model: &Model) -> Vec<(ParamId, String)> {
+    // The entered module names joined by dots, as Burn builds parameter paths.
     struct Paths {
         stack: Vec<String>,
         out: Vec<(ParamId, String)>,
@@ -578,7 +583,11 @@ fn param_paths(model: &Mlp) -> Vec<(ParamId, String)> {
     }
     let mut v = Paths { stack: Vec::new(), out: Vec::new() };
     model.visit(&mut v);
+    // Drop the leading `Model` variant (`Mlp.`): users name the network's own paths.
     v.out
+        .into_iter()
+        .map(|(id, p)| (id, p.split_once('.').map(|(_, rest)| rest.to_string()).unwrap_or(p)))
+        .collect()
 }
 
 fn optim_bytes(optim: &ModuleOptimizer, run: &Path) -> Result<Vec<u8>, TrainError> {
@@ -629,6 +638,9 @@ impl Progress {
         }
         if let Some(a) = rec.valid_accuracy {
             line.push_str(&format!("  valid_acc {:.2}%", a * 100.0));
+        }
+        if let Some(p) = rec.valid_perplexity {
+            line.push_str(&format!("  valid_ppl {p:.4}"));
         }
         match &self.bar {
             Some(b) => b.println(line),

@@ -59,7 +59,7 @@ fn check_against_torch(name: &str, summary: &descent_train::RunSummary) {
         assert!(rel < 1e-10, "{name}: step {} loss {} vs torch {} (rel {rel:e})", rec.step, rec.loss, want);
     }
     // Final parameters, compared in PyTorch layout ([out, in] weights).
-    for (i, layer) in summary.model.layers.iter().enumerate() {
+    for (i, layer) in summary.model.as_mlp().expect("an mlp run").layers.iter().enumerate() {
         let w = layer.weight.val().transpose().to_data().try_to_vec::<f64>().unwrap();
         let b = layer.bias.as_ref().unwrap().val().to_data().try_to_vec::<f64>().unwrap();
         for (key, ours) in [(format!("layers.{i}.weight"), w), (format!("layers.{i}.bias"), b)] {
@@ -172,7 +172,7 @@ lr = 0.5
 "#,
         csv.display()
     ));
-    let layer = &s.model.layers[0];
+    let layer = &s.model.as_mlp().expect("an mlp run").layers[0];
     let got_w = layer.weight.val().to_data().try_to_vec::<f64>().unwrap();
     let got_b = layer.bias.as_ref().unwrap().val().to_data().try_to_vec::<f64>().unwrap();
     for i in 0..3 {
@@ -211,7 +211,7 @@ fn one_cycle_end_to_end_logs_pytorchs_lr_and_momentum() {
 
 fn params(summary: &descent_train::RunSummary) -> Vec<(String, Vec<f64>)> {
     let mut out = Vec::new();
-    for (i, layer) in summary.model.layers.iter().enumerate() {
+    for (i, layer) in summary.model.as_mlp().expect("an mlp run").layers.iter().enumerate() {
         out.push((format!("layers.{i}.weight"), layer.weight.val().to_data().try_to_vec::<f64>().unwrap()));
         out.push((format!("layers.{i}.bias"), layer.bias.as_ref().unwrap().val().to_data().try_to_vec::<f64>().unwrap()));
     }

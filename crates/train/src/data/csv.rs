@@ -2,84 +2,10 @@
 //! what the model predicts; every other column is a feature. Values are parsed as f64 and
 //! kept in f64 until they become tensors of the run's dtype.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use burn::tensor::{Device, Tensor, TensorData};
-
+use super::{err, Table};
 use crate::TrainError;
-
-/// A loaded table: features and targets, row-major.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Table {
-    pub feature_names: Vec<String>,
-    pub target_names: Vec<String>,
-    pub features: Vec<f64>,
-    pub targets: Vec<f64>,
-    pub rows: usize,
-    /// 1-based line of each row in its file, for error messages.
-    pub lines: Vec<usize>,
-}
-
-impl Table {
-    pub fn n_features(&self) -> usize {
-        self.feature_names.len()
-    }
-    pub fn n_targets(&self) -> usize {
-        self.target_names.len()
-    }
-
-    /// The rows `idx`, in that order.
-    pub fn subset(&self, idx: &[usize]) -> Table {
-        let (f, t) = (self.n_features(), self.n_targets());
-        Table {
-            feature_names: self.feature_names.clone(),
-            target_names: self.target_names.clone(),
-            features: idx.iter().flat_map(|&i| self.features[i * f..(i + 1) * f].iter().copied()).collect(),
-            targets: idx.iter().flat_map(|&i| self.targets[i * t..(i + 1) * t].iter().copied()).collect(),
-            rows: idx.len(),
-            lines: idx.iter().map(|&i| self.lines[i]).collect(),
-        }
-    }
-
-    /// Checks that the single target column holds class indices `0..classes`.
-    pub fn check_classes(&self, path: &Path, classes: usize) -> Result<(), TrainError> {
-        for (r, &v) in self.targets.iter().enumerate() {
-            if v.fract() != 0.0 || v < 0.0 || v >= classes as f64 {
-                return Err(err(
-                    path,
-                    format!(
-                        "line {}, column `{}`: `{v}` is not a class index in 0..{classes} (cross_entropy needs integer labels below [model] sizes' last width)",
-                        self.lines[r], self.target_names[0]
-                    ),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// Class indices as an Int tensor.
-    pub fn class_tensor(&self, device: &Device) -> Tensor<1, burn::tensor::Int> {
-        let v: Vec<i64> = self.targets.iter().map(|&x| x as i64).collect();
-        Tensor::from_data(TensorData::new(v, [self.rows]), device)
-    }
-
-    /// Features and targets as tensors of the device's float dtype.
-    pub fn to_tensors(&self, device: &Device, f64_data: bool) -> (Tensor<2>, Tensor<2>) {
-        let make = |v: &[f64], cols: usize| {
-            let data = if f64_data {
-                TensorData::new(v.to_vec(), [self.rows, cols])
-            } else {
-                TensorData::new(v.iter().map(|&x| x as f32).collect::<Vec<f32>>(), [self.rows, cols])
-            };
-            Tensor::<2>::from_data(data, device)
-        };
-        (make(&self.features, self.n_features()), make(&self.targets, self.n_targets()))
-    }
-}
-
-fn err(path: &Path, msg: impl Into<String>) -> TrainError {
-    TrainError::Data { path: path.to_path_buf(), msg: msg.into() }
-}
 
 fn unquote(s: &str) -> &str {
     let s = s.trim();
@@ -163,15 +89,6 @@ pub fn parse_csv(text: &str, path: &Path, targets: &[String]) -> Result<Table, T
         rows,
         lines: lines_of_rows,
     })
-}
-
-/// `PathBuf` relative to a config file's folder.
-pub fn resolve(base: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        base.join(p)
-    }
 }
 
 #[cfg(test)]
