@@ -31,6 +31,7 @@ pub mod adamw;
 pub mod clip;
 pub mod config;
 pub mod error;
+mod fused;
 pub mod lion;
 pub mod nadam;
 pub mod penalty;
