@@ -467,7 +467,7 @@ mod fused_tests {
 
     fn bits(t: &Tensor<2>) -> Vec<u64> {
         let data = t.to_data();
-        match data.dtype {
+        match data.dtype() {
             DType::F32 => data.as_slice::<f32>().unwrap().iter().map(|v| v.to_bits() as u64).collect(),
             _ => data.as_slice::<f64>().unwrap().iter().map(|v| v.to_bits()).collect(),
         }
