@@ -293,6 +293,52 @@ impl AdamCore {
     pub(crate) fn step<const D: usize>(
         &self,
         lr: LearningRate,
+        param: Tensor<D>,
+        grad: Tensor<D>,
+        state: Option<AdamState<D>>,
+    ) -> (Tensor<D>, Option<AdamState<D>>) {
+        // One pass in place on the CPU (flex) backend, same bits as the tensor ops below.
+        let fusable = !self.amsgrad
+            && crate::fused::flex_eligible(&param, &grad, state.as_ref().map(|s| &s.exp_avg))
+            && crate::fused::flex_eligible(&param, &grad, state.as_ref().map(|s| &s.exp_avg_sq));
+        if fusable {
+            let (step, m, v) = match state {
+                Some(s) => (s.step, Some(s.exp_avg), Some(s.exp_avg_sq)),
+                None => (0, None, None),
+            };
+            let step = step + 1;
+            let beta1 = self.beta1.get();
+            let t = step as f64;
+            let c = crate::fused::AdamCoeffs {
+                maximize: self.maximize,
+                decoupled: self.decoupled,
+                lr,
+                weight_decay: self.weight_decay,
+                lerp_weight: 1.0 - beta1,
+                beta2: self.beta2,
+                bias_correction2_sqrt: (1.0 - self.beta2.powf(t)).powf(0.5),
+                eps: self.eps,
+                step_size: lr / (1.0 - beta1.powf(t)),
+            };
+            match crate::fused::adam_flex(&c, param, grad, m, v) {
+                Ok((param, exp_avg, exp_avg_sq)) => {
+                    return (param, Some(AdamState { step, exp_avg, exp_avg_sq, max_exp_avg_sq: None }))
+                }
+                Err((p, g, m, v)) => {
+                    let state = m.zip(v).map(|(exp_avg, exp_avg_sq)| AdamState { step: step - 1, exp_avg, exp_avg_sq, max_exp_avg_sq: None });
+                    // m and v were made (zeros) for a first step: start it over from no state.
+                    let state = if step == 1 { None } else { state };
+                    return self.step_ops(lr, p, g, state);
+                }
+            }
+        }
+        self.step_ops(lr, param, grad, state)
+    }
+
+    /// The update as tensor operations (any device; the reference for the fused path).
+    pub(crate) fn step_ops<const D: usize>(
+        &self,
+        lr: LearningRate,
         mut param: Tensor<D>,
         grad: Tensor<D>,
         state: Option<AdamState<D>>,
@@ -403,5 +449,76 @@ impl Optimizer for Adam {
 
     fn to_device<const D: usize>(state: Self::State<D>, device: &Device) -> Self::State<D> {
         state.into_device(device)
+    }
+}
+
+#[cfg(test)]
+mod fused_tests {
+    use super::*;
+    use burn::tensor::{DType, TensorData};
+
+    fn tensor(values: &[f64], dtype: DType) -> Tensor<2> {
+        let data = match dtype {
+            DType::F32 => TensorData::new(values.iter().map(|&v| v as f32).collect::<Vec<_>>(), [values.len() / 3, 3]),
+            _ => TensorData::new(values.to_vec(), [values.len() / 3, 3]),
+        };
+        Tensor::from_data(data, (&Device::flex(), dtype))
+    }
+
+    fn bits(t: &Tensor<2>) -> Vec<u64> {
+        let data = t.to_data();
+        match data.dtype() {
+            DType::F32 => data.as_slice::<f32>().unwrap().iter().map(|v| v.to_bits() as u64).collect(),
+            _ => data.as_slice::<f64>().unwrap().iter().map(|v| v.to_bits()).collect(),
+        }
+    }
+
+    /// The one-pass flex Adam/AdamW gives the same bits as the tensor-op update.
+    #[test]
+    fn fused_flex_adam_matches_tensor_ops_bit_for_bit() {
+        let core = |beta1: f64, beta2: f64, wd: f64, maximize: bool, decoupled: bool| AdamCore {
+            beta1: HyperParam::new(beta1),
+            beta2,
+            eps: 1e-8,
+            weight_decay: wd,
+            amsgrad: false,
+            maximize,
+            decoupled,
+        };
+        let cores = [
+            core(0.9, 0.999, 0.0, false, false),
+            core(0.9, 0.999, 0.01, false, false),
+            core(0.3, 0.9, 0.0, true, false),
+            core(0.9, 0.999, 0.01, false, true),
+            core(0.4, 0.99, 0.1, true, true),
+        ];
+        let mut seed = 99u64;
+        let mut rand = move |n: usize| -> Vec<f64> {
+            (0..n)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    ((seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 2.9
+                })
+                .collect()
+        };
+        for dtype in [DType::F32, DType::F64] {
+            for c in &cores {
+                let theta = rand(3 * 29);
+                let (mut a, mut b) = (tensor(&theta, dtype), tensor(&theta, dtype));
+                let (mut sa, mut sb): (Option<AdamState<2>>, Option<AdamState<2>>) = (None, None);
+                for step in 0..5 {
+                    let g = rand(3 * 29);
+                    let lr = 0.01 * (1.0 + step as f64);
+                    let (na, nsa) = c.step(lr, a, tensor(&g, dtype), sa);
+                    let (nb, nsb) = c.step_ops(lr, b, tensor(&g, dtype), sb);
+                    assert_eq!(bits(&na), bits(&nb), "{c:?} {dtype:?} step {step}: parameters");
+                    let (x, y) = (nsa.clone().unwrap(), nsb.clone().unwrap());
+                    assert_eq!(x.step, y.step);
+                    assert_eq!(bits(&x.exp_avg), bits(&y.exp_avg), "{c:?} {dtype:?} step {step}: exp_avg");
+                    assert_eq!(bits(&x.exp_avg_sq), bits(&y.exp_avg_sq), "{c:?} {dtype:?} step {step}: exp_avg_sq");
+                    (a, b, sa, sb) = (na, nb, nsa, nsb);
+                }
+            }
+        }
     }
 }

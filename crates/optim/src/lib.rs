@@ -33,6 +33,7 @@ pub mod clip;
 pub mod config;
 pub mod error;
 pub mod groups;
+mod fused;
 pub mod lion;
 pub mod nadam;
 pub mod penalty;

@@ -210,22 +210,13 @@ impl Optimizer for Sgd {
         grad: Tensor<D>,
         state: Option<Self::State<D>>,
     ) -> (Tensor<D>, Option<Self::State<D>>) {
-        let mut d_p = if self.maximize { grad.neg() } else { grad };
-        if self.weight_decay != 0.0 {
-            d_p = d_p + tensor.clone().mul_scalar(self.weight_decay);
-        }
-        let mut buffer = state.and_then(|s| s.momentum_buffer);
+        let buffer = state.and_then(|s| s.momentum_buffer);
         let momentum = self.momentum.get();
-        if momentum != 0.0 {
-            let buf = match buffer {
-                None => d_p.clone(),
-                Some(b) if self.dampening == 0.0 => b.mul_scalar(momentum) + d_p.clone(),
-                Some(b) => b.mul_scalar(momentum) + d_p.clone().mul_scalar(1.0 - self.dampening),
-            };
-            d_p = if self.nesterov { d_p + buf.clone().mul_scalar(momentum) } else { buf.clone() };
-            buffer = Some(buf);
-        }
-        let mut next = tensor - d_p.mul_scalar(lr);
+        let (mut next, buffer) = if crate::fused::flex_eligible(&tensor, &grad, buffer.as_ref()) {
+            self.step_fused(lr, momentum, tensor, grad, buffer)
+        } else {
+            self.step_ops(lr, momentum, tensor, grad, buffer)
+        };
         if self.l1 > 0.0 {
             let threshold = lr * self.l1;
             next = next.clone().sign() * next.abs().sub_scalar(threshold).clamp_min(0.0);
@@ -235,5 +226,143 @@ impl Optimizer for Sgd {
 
     fn to_device<const D: usize>(state: Self::State<D>, device: &Device) -> Self::State<D> {
         SgdState { momentum_buffer: state.momentum_buffer.map(|b| b.to_device(device)) }
+    }
+}
+
+impl Sgd {
+    /// The update as tensor operations, on any device (the reference the fused path matches
+    /// bit for bit). Returns the new parameter (before proximal L1) and momentum buffer.
+    pub(crate) fn step_ops<const D: usize>(
+        &self,
+        lr: LearningRate,
+        momentum: f64,
+        tensor: Tensor<D>,
+        grad: Tensor<D>,
+        mut buffer: Option<Tensor<D>>,
+    ) -> (Tensor<D>, Option<Tensor<D>>) {
+        let mut d_p = if self.maximize { grad.neg() } else { grad };
+        if self.weight_decay != 0.0 {
+            d_p = d_p + tensor.clone().mul_scalar(self.weight_decay);
+        }
+        if momentum != 0.0 {
+            let buf = match buffer {
+                None => d_p.clone(),
+                Some(b) if self.dampening == 0.0 => b.mul_scalar(momentum) + d_p.clone(),
+                Some(b) => b.mul_scalar(momentum) + d_p.clone().mul_scalar(1.0 - self.dampening),
+            };
+            d_p = if self.nesterov { d_p + buf.clone().mul_scalar(momentum) } else { buf.clone() };
+            buffer = Some(buf);
+        }
+        (tensor - d_p.mul_scalar(lr), buffer)
+    }
+
+    /// The same update in one pass over each buffer, in place, on Burn's CPU (flex) backend:
+    /// the same f32/f64 operations in the same order as [`step_ops`](Self::step_ops), so the
+    /// same bits, without the temporaries.
+    fn step_fused<const D: usize>(
+        &self,
+        lr: LearningRate,
+        momentum: f64,
+        tensor: Tensor<D>,
+        grad: Tensor<D>,
+        buffer: Option<Tensor<D>>,
+    ) -> (Tensor<D>, Option<Tensor<D>>) {
+        let coeffs = crate::fused::SgdCoeffs {
+            lr,
+            momentum,
+            dampening: self.dampening,
+            weight_decay: self.weight_decay,
+            nesterov: self.nesterov,
+            maximize: self.maximize,
+        };
+        match crate::fused::sgd_flex(&coeffs, tensor, grad, buffer) {
+            Ok(out) => out,
+            // The buffers could not be borrowed as slices (never expected on flex): give them
+            // back as tensors and take the reference path.
+            Err((tensor, grad, buffer)) => self.step_ops(lr, momentum, tensor, grad, buffer),
+        }
+    }
+}
+
+
+#[cfg(test)]
+mod fused_tests {
+    use super::*;
+    use burn::tensor::{DType, TensorData};
+
+    fn tensor(values: &[f64], dtype: DType) -> Tensor<2> {
+        let d = Device::flex();
+        let data = match dtype {
+            DType::F32 => TensorData::new(values.iter().map(|&v| v as f32).collect::<Vec<_>>(), [values.len() / 3, 3]),
+            _ => TensorData::new(values.to_vec(), [values.len() / 3, 3]),
+        };
+        Tensor::from_data(data, (&d, dtype))
+    }
+
+    fn bits(t: &Tensor<2>) -> Vec<u64> {
+        let data = t.to_data();
+        match data.dtype() {
+            DType::F32 => data.as_slice::<f32>().unwrap().iter().map(|v| v.to_bits() as u64).collect(),
+            _ => data.as_slice::<f64>().unwrap().iter().map(|v| v.to_bits()).collect(),
+        }
+    }
+
+    /// The one-pass flex update gives the same bits as the tensor-op update, for every option,
+    /// over several steps (first momentum step included), in f32 and f64.
+    #[test]
+    fn fused_flex_step_matches_tensor_ops_bit_for_bit() {
+        let configs = [
+            SgdConfig::new(0.1),
+            SgdConfig::new(0.1).with_maximize(true),
+            SgdConfig::new(0.03).with_weight_decay(0.01),
+            SgdConfig::new(0.05).with_momentum(0.9),
+            SgdConfig::new(0.05).with_momentum(0.9).with_dampening(0.3),
+            SgdConfig::new(0.05).with_momentum(0.9).with_nesterov(true).with_weight_decay(1e-4),
+            SgdConfig::new(0.07).with_momentum(0.5).with_maximize(true).with_weight_decay(0.2).with_dampening(0.1),
+            SgdConfig::new(0.07).with_momentum(0.8).with_nesterov(true).with_maximize(true),
+        ];
+        let mut seed = 12345u64;
+        let mut rand = move |n: usize| -> Vec<f64> {
+            (0..n)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    ((seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 3.7
+                })
+                .collect()
+        };
+        for dtype in [DType::F32, DType::F64] {
+            for cfg in &configs {
+                let sgd = cfg.build().unwrap();
+                let theta = rand(3 * 37);
+                let (mut a, mut b) = (tensor(&theta, dtype), tensor(&theta, dtype));
+                let (mut sa, mut sb): (Option<SgdState<2>>, Option<Tensor<2>>) = (None, None);
+                for step in 0..4 {
+                    let g = rand(3 * 37);
+                    let lr = cfg.lr * (1.0 + 0.1 * step as f64);
+                    assert!(crate::fused::flex_eligible(&a, &tensor(&g, dtype), sa.as_ref().and_then(|s| s.momentum_buffer.as_ref())));
+                    let (na, ns) = sgd.step(lr, a, tensor(&g, dtype), sa);
+                    let (nb, nbuf) = sgd.step_ops(lr, cfg.momentum, b, tensor(&g, dtype), sb);
+                    assert_eq!(bits(&na), bits(&nb), "{cfg:?} {dtype:?} step {step}: parameters");
+                    let ba = ns.as_ref().and_then(|s| s.momentum_buffer.clone());
+                    assert_eq!(ba.is_some(), nbuf.is_some());
+                    if let (Some(x), Some(y)) = (&ba, &nbuf) {
+                        assert_eq!(bits(x), bits(y), "{cfg:?} {dtype:?} step {step}: momentum buffer");
+                    }
+                    assert_eq!(na.dtype(), dtype);
+                    (a, b, sa, sb) = (na, nb, ns, nbuf);
+                }
+            }
+        }
+    }
+
+    /// A parameter shared with someone else (refcount > 1) is copied, not written through.
+    #[test]
+    fn fused_step_leaves_a_shared_parameter_alone() {
+        let sgd = SgdConfig::new(0.5).with_momentum(0.9).build().unwrap();
+        let theta = tensor(&[1.0, 2.0, 3.0], DType::F32);
+        let keep = theta.clone();
+        let (next, _) = sgd.step(0.5, theta, tensor(&[1.0, 1.0, 1.0], DType::F32), None);
+        assert_eq!(keep.to_data().as_slice::<f32>().unwrap(), &[1.0, 2.0, 3.0]);
+        assert_eq!(next.to_data().as_slice::<f32>().unwrap(), &[0.5, 1.5, 2.5]);
     }
 }

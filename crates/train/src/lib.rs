@@ -1,6 +1,7 @@
 //! descent-train: data, the three batching modes, the training loop and the `descent` CLI.
 
 pub mod batching;
+pub mod bench;
 pub mod checkpoint;
 pub mod compare;
 pub mod config;

@@ -116,6 +116,21 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Measure optimizer-step and training throughput (vs Burn's optimizers and the memory floor).
+    Bench {
+        /// cpu, ndarray or wgpu [default: all three; wgpu skipped when no adapter exists].
+        #[arg(long)]
+        device: Option<DeviceChoice>,
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// A reduced set (1M-parameter steps, three training cases, short timings).
+        #[arg(long)]
+        quick: bool,
+        /// Only the cases whose id contains this, e.g. `train_seed_mlp/stochastic/1`.
+        #[arg(long, value_name = "SUBSTR")]
+        filter: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -213,6 +228,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("wrote {} and {}", report.report_path.display(), report.svg_path.display());
             Ok(())
         }
+        Command::Bench { device, json, quick, filter } => descent_train::bench::run_cli(device, json, quick, filter),
     }
 }
 

@@ -1,0 +1,58 @@
+//! `descent bench --quick --json`: every line parses and carries real, positive numbers.
+
+use std::process::Command;
+use std::time::Instant;
+
+use serde_json::Value;
+
+#[test]
+fn quick_bench_prints_json_lines_with_positive_numbers() {
+    let start = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_descent"))
+        .args(["bench", "--quick", "--json", "--device", "cpu"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
+    let named = |n: &str| lines.iter().filter(|v| v["name"] == n).collect::<Vec<_>>();
+
+    let copy = named("copy_bandwidth");
+    assert_eq!(copy.len(), 1);
+    // Any machine copies faster than 100 MB/s and slower than 10 TB/s.
+    let bw = copy[0]["gb_per_s"].as_f64().unwrap();
+    assert!(bw > 1e8 && bw < 1e13, "{bw}");
+
+    let steps = named("sgd_momentum_step");
+    assert_eq!(steps.len(), 1);
+    let s = steps[0];
+    assert_eq!(s["params"], 1_000_000);
+    assert_eq!(s["device"], "cpu");
+    for key in ["median_s", "burn_median_s", "floor_s", "vs_floor", "vs_burn"] {
+        let x = s[key].as_f64().unwrap_or_else(|| panic!("{key} missing in {s}"));
+        assert!(x.is_finite() && x > 0.0, "{key} = {x}");
+    }
+    // A step moves at least 20 MB: it cannot beat the memory floor by much (cache effects
+    // aside), nor take a second.
+    assert!(s["vs_floor"].as_f64().unwrap() > 0.2, "{s}");
+    assert!(s["median_s"].as_f64().unwrap() < 1.0, "{s}");
+
+    let train: Vec<&Value> = lines.iter().filter(|v| v["name"].as_str().unwrap_or("").starts_with("train_")).collect();
+    assert_eq!(train.len(), 3, "{text}");
+    for t in &train {
+        for key in ["samples_per_s", "step_us", "forward_us", "backward_us", "optim_us"] {
+            let x = t[key].as_f64().unwrap_or_else(|| panic!("{key} missing in {t}"));
+            assert!(x.is_finite() && x > 0.0, "{key} = {x} in {t}");
+        }
+        assert!(t["steps"].as_u64().unwrap() >= 3, "{t}");
+        let (batch, sps, step_us) = (t["batch"].as_f64().unwrap(), t["samples_per_s"].as_f64().unwrap(), t["step_us"].as_f64().unwrap());
+        // samples/s and µs/step describe the same runs.
+        assert!((sps * step_us / 1e6 / batch - 1.0).abs() < 1e-6, "{t}");
+    }
+    if cfg!(target_os = "linux") {
+        for v in lines.iter().skip(1) {
+            assert!(v["peak_rss_mb"].as_f64().unwrap() > 1.0, "{v}");
+        }
+    }
+    assert!(start.elapsed().as_secs() < 60, "the quick bench took {:?}", start.elapsed());
+}
