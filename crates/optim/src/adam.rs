@@ -455,23 +455,9 @@ impl Optimizer for Adam {
 #[cfg(test)]
 mod fused_tests {
     use super::*;
-    use burn::tensor::{DType, TensorData};
+    use crate::fused::testing::{bits, tensor};
+    use burn::tensor::DType;
 
-    fn tensor(values: &[f64], dtype: DType) -> Tensor<2> {
-        let data = match dtype {
-            DType::F32 => TensorData::new(values.iter().map(|&v| v as f32).collect::<Vec<_>>(), [values.len() / 3, 3]),
-            _ => TensorData::new(values.to_vec(), [values.len() / 3, 3]),
-        };
-        Tensor::from_data(data, (&Device::flex(), dtype))
-    }
-
-    fn bits(t: &Tensor<2>) -> Vec<u64> {
-        let data = t.to_data();
-        match data.dtype() {
-            DType::F32 => data.as_slice::<f32>().unwrap().iter().map(|v| v.to_bits() as u64).collect(),
-            _ => data.as_slice::<f64>().unwrap().iter().map(|v| v.to_bits()).collect(),
-        }
-    }
 
     /// The one-pass flex Adam/AdamW gives the same bits as the tensor-op update.
     #[test]

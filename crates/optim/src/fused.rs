@@ -351,3 +351,27 @@ fn adam_kernel<E: Elem, const MAXIMIZE: bool, const COUPLED_WD: bool, const DECO
         *p = theta + (m_new * k.neg_step) / denom;
     }
 }
+
+/// Helpers for the fused paths' bit-for-bit tests (sgd.rs, adam.rs).
+#[cfg(test)]
+pub(crate) mod testing {
+    use burn::tensor::{DType, Device, Tensor, TensorData};
+
+    /// `values` as a `[n/3, 3]` flex tensor of `dtype`.
+    pub(crate) fn tensor(values: &[f64], dtype: DType) -> Tensor<2> {
+        let data = match dtype {
+            DType::F32 => TensorData::new(values.iter().map(|&v| v as f32).collect::<Vec<_>>(), [values.len() / 3, 3]),
+            _ => TensorData::new(values.to_vec(), [values.len() / 3, 3]),
+        };
+        Tensor::from_data(data, (&Device::flex(), dtype))
+    }
+
+    /// Every element's bit pattern, to compare without tolerance.
+    pub(crate) fn bits(t: &Tensor<2>) -> Vec<u64> {
+        let data = t.to_data();
+        match data.dtype() {
+            DType::F32 => data.as_slice::<f32>().unwrap().iter().map(|v| v.to_bits() as u64).collect(),
+            _ => data.as_slice::<f64>().unwrap().iter().map(|v| v.to_bits()).collect(),
+        }
+    }
+}

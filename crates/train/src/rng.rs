@@ -82,13 +82,29 @@ mod tests {
     }
 }
 
-/// Runs `f` (a model's random init) with Burn's generator seeded to `seed`, holding a
-/// process-wide lock. Burn draws random inits from one generator per process, so two inits at
-/// once (threads, parallel tests, an in-process sweep) would take each other's numbers; every
-/// init that goes through here gets exactly the numbers its seed gives.
-pub fn seeded_init<T>(device: &burn::tensor::Device, seed: u64, f: impl FnOnce() -> T) -> T {
+/// Builds a model with `init` with Burn's generator seeded to `seed`, holding a process-wide
+/// lock, and draws every parameter before letting go. Burn draws random inits from one
+/// generator per process, and lazily — at a parameter's first use, not at `init` — so two runs
+/// initialising at once (threads, parallel tests, an in-process sweep) would take each other's
+/// numbers; every model built through here gets exactly the numbers its seed gives.
+pub fn seeded_init<M: burn::module::Module, E>(
+    device: &burn::tensor::Device,
+    seed: u64,
+    init: impl FnOnce() -> Result<M, E>,
+) -> Result<M, E> {
+    use burn::module::{ModuleVisitor, Param};
+    use burn::tensor::Tensor;
+    struct Draw;
+    impl ModuleVisitor for Draw {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            // The first `val()` runs the parameter's pending initializer.
+            let _ = param.val();
+        }
+    }
     static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guard = INIT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     device.seed(seed);
-    f()
+    let model = init()?;
+    model.visit(&mut Draw);
+    Ok(model)
 }

@@ -108,15 +108,20 @@ pub fn load_ratings(path: &Path, valid: Option<&Path>) -> Result<(Table, Option<
     let all = t.iter().chain(v.iter().flatten());
     let users = index(all.clone().map(|r| r.0));
     let items = index(all.map(|r| r.1));
-    let table = |raw: &Raw| Table {
+    let table = |raw: &Raw| ratings_table(raw, &users, &items);
+    Ok((table(&t), v.as_ref().map(table), users.len(), items.len()))
+}
+
+/// Rows `[user index, item index]` → rating, each keeping its file line.
+fn ratings_table(raw: &Raw, users: &BTreeMap<i64, usize>, items: &BTreeMap<i64, usize>) -> Table {
+    Table {
         feature_names: vec!["user".into(), "item".into()],
         target_names: vec!["rating".into()],
         features: raw.iter().flat_map(|r| [users[&r.0] as f64, items[&r.1] as f64]).collect(),
         targets: raw.iter().map(|r| r.2).collect(),
         rows: raw.len(),
         lines: raw.iter().map(|r| r.3).collect(),
-    };
-    Ok((table(&t), v.as_ref().map(table), users.len(), items.len()))
+    }
 }
 
 /// Raw ids → 0-based indices in increasing id order.
@@ -133,15 +138,7 @@ pub fn parse_ratings(text: &str, path: &Path) -> Result<(Table, usize, usize), T
     let raw = parse_raw(text, path)?;
     let users = index(raw.iter().map(|r| r.0));
     let items = index(raw.iter().map(|r| r.1));
-    let table = Table {
-        feature_names: vec!["user".into(), "item".into()],
-        target_names: vec!["rating".into()],
-        features: raw.iter().flat_map(|r| [users[&r.0] as f64, items[&r.1] as f64]).collect(),
-        targets: raw.iter().map(|r| r.2).collect(),
-        rows: raw.len(),
-        lines: raw.iter().map(|r| r.3).collect(),
-    };
-    Ok((table, users.len(), items.len()))
+    Ok((ratings_table(&raw, &users, &items), users.len(), items.len()))
 }
 
 fn parse_raw(text: &str, path: &Path) -> Result<Raw, TrainError> {
