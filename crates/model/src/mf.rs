@@ -7,12 +7,13 @@
 //! with a learned global bias `μ`, user/item biases `b`, `c` and embeddings `p`, `q`
 //! (initialised `N(0, init_std²)`, biases at 0). Input rows are `[user, item]` as numbers
 //! (0-based ids); the output is `[B, 1]`, trained with MSE. The optional `l2` adds
-//! `l2 · (1/B)·Σ_batch (‖p_u‖² + ‖q_i‖²)` to the loss ([`Mf::regularizer`]), the usual
-//! per-sample weight-decay of MF, on the rows the batch touches only.
+//! `l2 · (1/B)·Σ_batch (‖p_u‖² + ‖q_i‖²)` to the loss the usual
+//! per-sample weight-decay of MF, on the rows the batch touches only
+//! ([`Mf::forward_with_penalty`]).
 
 use burn::module::{Module, Param};
 use burn::nn::{Embedding, EmbeddingConfig, Initializer};
-use burn::tensor::{Device, Int, Tensor};
+use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::ModelError;
@@ -81,34 +82,24 @@ pub struct Mf {
 }
 
 impl Mf {
-    fn ids(x: &Tensor<2>) -> (Tensor<2, Int>, Tensor<2, Int>) {
-        let [b, _] = x.dims();
-        let ids = x.clone().int();
-        (ids.clone().slice([0..b, 0..1]), ids.slice([0..b, 1..2]))
-    }
-
     /// `x: [B, 2]` (user, item) → predicted ratings `[B, 1]`.
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        self.forward_with_penalty(x).0
+    }
+
+    /// The predictions and, when `l2 > 0`, `l2 · mean_batch(‖p_u‖² + ‖q_i‖²)` — from the same
+    /// embedding lookups, so a training step gathers each row once.
+    pub fn forward_with_penalty(&self, x: Tensor<2>) -> (Tensor<2>, Option<Tensor<1>>) {
         let [b, _] = x.dims();
-        let (u, i) = Self::ids(&x);
+        let ids = x.int();
+        let (u, i) = (ids.clone().slice([0..b, 0..1]), ids.slice([0..b, 1..2]));
         let p: Tensor<2> = self.user.forward(u.clone()).reshape([b as i64, -1]);
         let q: Tensor<2> = self.item.forward(i.clone()).reshape([b as i64, -1]);
+        let penalty = (self.l2 != 0.0).then(|| ((p.clone() * p.clone()).sum() + (q.clone() * q.clone()).sum()) * (self.l2 / b as f64));
         let dot = (p * q).sum_dim(1);
         let bu: Tensor<2> = self.user_bias.forward(u).reshape([b, 1]);
         let bi: Tensor<2> = self.item_bias.forward(i).reshape([b, 1]);
-        dot + bu + bi + self.global_bias.val().reshape([1, 1])
-    }
-
-    /// `l2 · mean_batch(‖p_u‖² + ‖q_i‖²)`, or `None` when `l2 = 0`.
-    pub fn regularizer(&self, x: Tensor<2>) -> Option<Tensor<1>> {
-        if self.l2 == 0.0 {
-            return None;
-        }
-        let [b, _] = x.dims();
-        let (u, i) = Self::ids(&x);
-        let p: Tensor<2> = self.user.forward(u).reshape([b as i64, -1]);
-        let q: Tensor<2> = self.item.forward(i).reshape([b as i64, -1]);
-        Some(((p.clone() * p).sum() + (q.clone() * q).sum()) * (self.l2 / b as f64))
+        (dot + bu + bi + self.global_bias.val().reshape([1, 1]), penalty)
     }
 
     pub fn users(&self) -> usize {

@@ -55,11 +55,12 @@ impl Model {
         }
     }
 
-    /// A model's own penalty on the batch `x` (MF's embedding L2), added to the loss.
-    pub fn regularizer(&self, x: Tensor<2>) -> Option<Tensor<1>> {
+    /// The output and the model's own penalty on the batch (MF's embedding L2), to add to
+    /// the loss; one pass, so MF looks its embeddings up once per step.
+    pub fn forward_with_penalty(&self, x: Tensor<2>) -> (Tensor<2>, Option<Tensor<1>>) {
         match self {
-            Model::Mf(m) => m.regularizer(x),
-            _ => None,
+            Model::Mf(m) => m.forward_with_penalty(x),
+            _ => (self.forward(x), None),
         }
     }
 

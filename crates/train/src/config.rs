@@ -109,6 +109,20 @@ pub struct DataShape {
     pub vocab: Option<usize>,
 }
 
+/// The one check both kind-tagged sections (`[model]`, `[data]`) make: only the keys of this
+/// `kind` are given, and its required ones are there. `given` pairs each optional key's name
+/// with whether it is set.
+fn check_kind_keys(section: &str, kind: &str, given: &[(&str, bool)], allowed: &[&str], required: &[&str]) -> Result<(), String> {
+    let given: Vec<&str> = given.iter().filter_map(|&(k, set)| set.then_some(k)).collect();
+    if let Some(k) = given.iter().find(|k| !allowed.contains(k)) {
+        return Err(format!("[{section}] `{k}` is not a key of kind = \"{kind}\" (its keys: kind, {})", allowed.join(", ")));
+    }
+    if let Some(k) = required.iter().find(|k| !given.contains(k)) {
+        return Err(format!("[{section}] missing field `{k}` (required by kind = \"{kind}\")"));
+    }
+    Ok(())
+}
+
 impl ModelSection {
     fn kind_name(&self) -> &'static str {
         match self.kind {
@@ -119,31 +133,26 @@ impl ModelSection {
         }
     }
 
-    /// The keys given, by name.
-    fn given(&self) -> Vec<&'static str> {
-        let mut g = Vec::new();
-        let mut k = |name, set: bool| {
-            if set {
-                g.push(name)
-            }
-        };
-        k("sizes", self.sizes.is_some());
-        k("activation", self.activation.is_some());
-        k("init_from", self.init_from.is_some());
-        k("image", self.image.is_some());
-        k("channels", self.channels.is_some());
-        k("kernel_size", self.kernel_size.is_some());
-        k("hidden", self.hidden.is_some());
-        k("classes", self.classes.is_some());
-        k("users", self.users.is_some());
-        k("items", self.items.is_some());
-        k("dim", self.dim.is_some());
-        k("l2", self.l2.is_some());
-        k("init_std", self.init_std.is_some());
-        k("vocab", self.vocab.is_some());
-        k("embed", self.embed.is_some());
-        k("cell", self.cell.is_some());
-        g
+    /// Each optional key and whether it is set.
+    fn given(&self) -> [(&'static str, bool); 16] {
+        [
+            ("sizes", self.sizes.is_some()),
+            ("activation", self.activation.is_some()),
+            ("init_from", self.init_from.is_some()),
+            ("image", self.image.is_some()),
+            ("channels", self.channels.is_some()),
+            ("kernel_size", self.kernel_size.is_some()),
+            ("hidden", self.hidden.is_some()),
+            ("classes", self.classes.is_some()),
+            ("users", self.users.is_some()),
+            ("items", self.items.is_some()),
+            ("dim", self.dim.is_some()),
+            ("l2", self.l2.is_some()),
+            ("init_std", self.init_std.is_some()),
+            ("vocab", self.vocab.is_some()),
+            ("embed", self.embed.is_some()),
+            ("cell", self.cell.is_some()),
+        ]
     }
 
     /// Keys of this kind: (allowed, required).
@@ -159,18 +168,7 @@ impl ModelSection {
     /// Checks that only this kind's keys are given and its required ones are there.
     pub fn check_keys(&self) -> Result<(), String> {
         let (allowed, required) = self.keys();
-        if let Some(k) = self.given().into_iter().find(|k| !allowed.contains(k)) {
-            return Err(format!(
-                "[model] `{k}` is not a key of kind = \"{}\" (its keys: kind, {})",
-                self.kind_name(),
-                allowed.join(", ")
-            ));
-        }
-        let given = self.given();
-        if let Some(k) = required.iter().find(|k| !given.contains(k)) {
-            return Err(format!("[model] missing field `{k}` (required by kind = \"{}\")", self.kind_name()));
-        }
-        Ok(())
+        check_kind_keys("model", self.kind_name(), &self.given(), allowed, required)
     }
 
     /// The mlp config (kind = "mlp").
@@ -276,7 +274,7 @@ impl DataSection {
 
     /// Checks that only this kind's keys are given and its required ones are there.
     pub fn check_keys(&self) -> Result<(), String> {
-        let given: Vec<&str> = [
+        let given = [
             ("train", self.train.is_some()),
             ("targets", self.targets.is_some()),
             ("valid", self.valid.is_some()),
@@ -291,10 +289,7 @@ impl DataSection {
             ("density", self.density.is_some()),
             ("noise_std", self.noise_std.is_some()),
             ("context", self.context.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(k, set)| set.then_some(k))
-        .collect();
+        ];
         let (allowed, required): (&[&str], &[&str]) = match self.kind {
             DataKind::Csv => (&["train", "targets", "valid", "valid_fraction"], &["train", "targets"]),
             DataKind::Idx => (&["images", "labels", "valid_images", "valid_labels", "valid_fraction"], &["images", "labels"]),
@@ -305,16 +300,7 @@ impl DataSection {
             }
             DataKind::Text => (&["train", "context", "valid_fraction"], &["train", "context"]),
         };
-        if let Some(k) = given.iter().find(|k| !allowed.contains(k)) {
-            return Err(format!(
-                "[data] `{k}` is not a key of kind = \"{}\" (its keys: kind, {})",
-                self.kind_name(),
-                allowed.join(", ")
-            ));
-        }
-        if let Some(k) = required.iter().find(|k| !given.contains(k)) {
-            return Err(format!("[data] missing field `{k}` (required by kind = \"{}\")", self.kind_name()));
-        }
+        check_kind_keys("data", self.kind_name(), &given, allowed, required)?;
         if self.valid_images.is_some() != self.valid_labels.is_some() {
             return Err("[data] give valid_images and valid_labels together".into());
         }

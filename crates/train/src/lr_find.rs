@@ -105,8 +105,9 @@ pub fn lr_find(cfg: &RunConfig, opts: &LrFindOptions) -> Result<LrFindResult, Tr
         };
         let lr = opts.start_lr * ratio.powf(i as f64 / (opts.steps - 1) as f64);
         let (x, y) = split.batch(&batch, &device);
-        let mut loss = data_loss(model.forward(x.clone()), &y);
-        if let Some(r) = model.regularizer(x) {
+        let (out, own_penalty) = model.forward_with_penalty(x);
+        let mut loss = data_loss(out, &y);
+        if let Some(r) = own_penalty {
             loss = loss + r;
         }
         if let Some(t) = penalty.term(&model, batch.len()) {

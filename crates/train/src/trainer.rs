@@ -385,10 +385,11 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
                 let mut single = None;
                 for (i, batch) in micro.iter().enumerate() {
                     let (x, y) = train_split.batch(batch, &device);
-                    let mut loss = data_loss(model.forward(x.clone()), &y);
+                    let (out, own_penalty) = model.forward_with_penalty(x);
+                    let mut loss = data_loss(out, &y);
                     // MF's embedding L2 is a per-sample mean like the data loss, so it takes
                     // the same micro-batch weight.
-                    if let Some(r) = model.regularizer(x) {
+                    if let Some(r) = own_penalty {
                         loss = loss + r;
                     }
                     if micro.len() > 1 {

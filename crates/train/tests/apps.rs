@@ -161,7 +161,7 @@ fn every_model_maps_a_batch_to_the_right_shape() {
         if let ModelConfig::Mf(_) = cfg {
             // MF starts at the global bias 0 plus small dot products.
             assert!(vals.iter().all(|v| v.abs() < 0.5), "{vals:?}");
-            assert!(m.regularizer(input).is_some());
+            assert!(m.forward_with_penalty(input).1.is_some());
         }
     }
     let e = ModelConfig::Cnn(CnnConfig { image: [8, 8], channels: vec![4], kernel_size: 2, hidden: 0, classes: 10 }).validate().unwrap_err();
