@@ -459,7 +459,7 @@ mod fused_tests {
     use burn::tensor::DType;
 
 
-    /// The one-pass flex Adam/AdamW gives the same bits as the tensor-op update.
+    /// The one-pass flex Adam/AdamW gives the same bits as the tensor-op update, serial and chunked.
     #[test]
     fn fused_flex_adam_matches_tensor_ops_bit_for_bit() {
         let core = |beta1: f64, beta2: f64, wd: f64, maximize: bool, decoupled: bool| AdamCore {
@@ -487,21 +487,24 @@ mod fused_tests {
                 })
                 .collect()
         };
-        for dtype in [DType::F32, DType::F64] {
+        // The larger size runs the parallel path: 33 chunks, the last one short.
+        let big = 3 * 350_000;
+        assert!(big >= crate::fused::PARALLEL_MIN && big % crate::fused::CHUNK != 0);
+        for (n, dtype) in [(3 * 29, DType::F32), (3 * 29, DType::F64), (big, DType::F32), (big, DType::F64)] {
             for c in &cores {
-                let theta = rand(3 * 29);
+                let theta = rand(n);
                 let (mut a, mut b) = (tensor(&theta, dtype), tensor(&theta, dtype));
                 let (mut sa, mut sb): (Option<AdamState<2>>, Option<AdamState<2>>) = (None, None);
                 for step in 0..5 {
-                    let g = rand(3 * 29);
+                    let g = rand(n);
                     let lr = 0.01 * (1.0 + step as f64);
                     let (na, nsa) = c.step(lr, a, tensor(&g, dtype), sa);
                     let (nb, nsb) = c.step_ops(lr, b, tensor(&g, dtype), sb);
-                    assert_eq!(bits(&na), bits(&nb), "{c:?} {dtype:?} step {step}: parameters");
+                    assert_eq!(bits(&na), bits(&nb), "{c:?} {dtype:?} n={n} step {step}: parameters");
                     let (x, y) = (nsa.clone().unwrap(), nsb.clone().unwrap());
                     assert_eq!(x.step, y.step);
-                    assert_eq!(bits(&x.exp_avg), bits(&y.exp_avg), "{c:?} {dtype:?} step {step}: exp_avg");
-                    assert_eq!(bits(&x.exp_avg_sq), bits(&y.exp_avg_sq), "{c:?} {dtype:?} step {step}: exp_avg_sq");
+                    assert_eq!(bits(&x.exp_avg), bits(&y.exp_avg), "{c:?} {dtype:?} n={n} step {step}: exp_avg");
+                    assert_eq!(bits(&x.exp_avg_sq), bits(&y.exp_avg_sq), "{c:?} {dtype:?} n={n} step {step}: exp_avg_sq");
                     (a, b, sa, sb) = (na, nb, nsa, nsb);
                 }
             }

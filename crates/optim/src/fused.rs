@@ -12,10 +12,16 @@
 //! tensor version — scalars rounded to the element type the way flex's `mul_scalar` rounds
 //! them, no fused multiply-add (Rust never contracts `a*b + c`) — so the results are the same
 //! bits; `sgd.rs`'s tests compare the two paths on every option.
+//!
+//! Tensors of [`PARALLEL_MIN`] elements or more are cut into chunks of [`CHUNK`] elements that
+//! rayon's pool (the one flex's matmul uses) updates in parallel. Each element's arithmetic is untouched, so the bits do
+//! not depend on the thread count; what two cores buy is memory bandwidth, which one core alone
+//! does not saturate.
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
 use burn::tensor::{DType, Device, Tensor, TensorData};
+use rayon::prelude::*;
 
 /// Parameter, gradient and momentum buffer given back when the fused path cannot run.
 pub(crate) type Returned<const D: usize> = (Tensor<D>, Tensor<D>, Option<Tensor<D>>);
@@ -47,7 +53,7 @@ pub(crate) struct SgdCoeffs {
 }
 
 /// f32 and f64, with scalars rounded as flex rounds a `mul_scalar` argument.
-trait Elem: Copy + Default + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> + Neg<Output = Self> + burn::tensor::Element {
+trait Elem: Copy + Default + Send + Sync + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> + Neg<Output = Self> + burn::tensor::Element {
     fn of(x: f64) -> Self;
     /// Correctly rounded square root (IEEE), as flex's `sqrt`.
     fn sqrt_(self) -> Self;
@@ -159,19 +165,55 @@ struct Kernel<E> {
     wd: E,
 }
 
+/// Elements per parallel chunk: 128 KB of f32 per slice, so rayon's hand-off (µs) is small
+/// against a chunk's own time.
+pub(crate) const CHUNK: usize = 1 << 15;
+
+/// Tensors below this many elements are updated on the calling thread: their slices still sit
+/// in the caches of the core that computed the gradient, and handing them to another core cost
+/// more than it saved in `descent bench` (the 784-256-256-10 MLP's 200K-element weight ran its
+/// step 2× slower split over two threads). Above it the update is bound by memory bandwidth,
+/// which a second core adds to.
+pub(crate) const PARALLEL_MIN: usize = 1 << 20;
+
+/// `f` over matching chunks of `p`, `g` and `b` (`b` empty: no buffer), in parallel from
+/// [`PARALLEL_MIN`] elements on.
+fn par3<E: Elem>(p: &mut [E], g: &[E], b: &mut [E], f: impl Fn(&mut [E], &[E], &mut [E]) + Sync + Send) {
+    if p.len() < PARALLEL_MIN {
+        f(p, g, b)
+    } else if b.is_empty() {
+        p.par_chunks_mut(CHUNK).zip(g.par_chunks(CHUNK)).for_each(|(p, g)| f(p, g, &mut []));
+    } else {
+        p.par_chunks_mut(CHUNK).zip(g.par_chunks(CHUNK)).zip(b.par_chunks_mut(CHUNK)).for_each(|((p, g), b)| f(p, g, b));
+    }
+}
+
+/// [`par3`] with two buffers (Adam's moments).
+fn par4<E: Elem>(p: &mut [E], g: &[E], m: &mut [E], v: &mut [E], f: impl Fn(&mut [E], &[E], &mut [E], &mut [E]) + Sync + Send) {
+    if p.len() < PARALLEL_MIN {
+        f(p, g, m, v)
+    } else {
+        p.par_chunks_mut(CHUNK)
+            .zip(g.par_chunks(CHUNK))
+            .zip(m.par_chunks_mut(CHUNK))
+            .zip(v.par_chunks_mut(CHUNK))
+            .for_each(|(((p, g), m), v)| f(p, g, m, v));
+    }
+}
+
 /// Picks a loop specialised on the flags, so each inner loop is branch-free and vectorises.
 fn dispatch<E: Elem>(k: &Kernel<E>, c: &SgdCoeffs, p: &mut [E], g: &[E], b: &mut [E], mode: Mode) {
     macro_rules! go {
         ($m:expr) => {
             match (c.maximize, c.weight_decay != 0.0, c.nesterov) {
-                (false, false, false) => kernel::<E, false, false, false, $m>(k, p, g, b),
-                (false, false, true) => kernel::<E, false, false, true, $m>(k, p, g, b),
-                (false, true, false) => kernel::<E, false, true, false, $m>(k, p, g, b),
-                (false, true, true) => kernel::<E, false, true, true, $m>(k, p, g, b),
-                (true, false, false) => kernel::<E, true, false, false, $m>(k, p, g, b),
-                (true, false, true) => kernel::<E, true, false, true, $m>(k, p, g, b),
-                (true, true, false) => kernel::<E, true, true, false, $m>(k, p, g, b),
-                (true, true, true) => kernel::<E, true, true, true, $m>(k, p, g, b),
+                (false, false, false) => par3(p, g, b, |p, g, b| kernel::<E, false, false, false, $m>(k, p, g, b)),
+                (false, false, true) => par3(p, g, b, |p, g, b| kernel::<E, false, false, true, $m>(k, p, g, b)),
+                (false, true, false) => par3(p, g, b, |p, g, b| kernel::<E, false, true, false, $m>(k, p, g, b)),
+                (false, true, true) => par3(p, g, b, |p, g, b| kernel::<E, false, true, true, $m>(k, p, g, b)),
+                (true, false, false) => par3(p, g, b, |p, g, b| kernel::<E, true, false, false, $m>(k, p, g, b)),
+                (true, false, true) => par3(p, g, b, |p, g, b| kernel::<E, true, false, true, $m>(k, p, g, b)),
+                (true, true, false) => par3(p, g, b, |p, g, b| kernel::<E, true, true, false, $m>(k, p, g, b)),
+                (true, true, true) => par3(p, g, b, |p, g, b| kernel::<E, true, true, true, $m>(k, p, g, b)),
             }
         };
     }
@@ -297,10 +339,10 @@ fn adam_run<E: Elem>(c: &AdamCoeffs, p: &mut TensorData, g: &TensorData, m: &mut
     macro_rules! go {
         ($max:literal, $wd:literal) => {
             match (c.decoupled, small_weight) {
-                (false, false) => adam_kernel::<E, $max, $wd, false, false>(&k, ps, gs, ms, vs),
-                (false, true) => adam_kernel::<E, $max, $wd, false, true>(&k, ps, gs, ms, vs),
-                (true, false) => adam_kernel::<E, $max, $wd, true, false>(&k, ps, gs, ms, vs),
-                (true, true) => adam_kernel::<E, $max, $wd, true, true>(&k, ps, gs, ms, vs),
+                (false, false) => par4(ps, gs, ms, vs, |p, g, m, v| adam_kernel::<E, $max, $wd, false, false>(&k, p, g, m, v)),
+                (false, true) => par4(ps, gs, ms, vs, |p, g, m, v| adam_kernel::<E, $max, $wd, false, true>(&k, p, g, m, v)),
+                (true, false) => par4(ps, gs, ms, vs, |p, g, m, v| adam_kernel::<E, $max, $wd, true, false>(&k, p, g, m, v)),
+                (true, true) => par4(ps, gs, ms, vs, |p, g, m, v| adam_kernel::<E, $max, $wd, true, true>(&k, p, g, m, v)),
             }
         };
     }

@@ -292,7 +292,7 @@ mod fused_tests {
 
 
     /// The one-pass flex update gives the same bits as the tensor-op update, for every option,
-    /// over several steps (first momentum step included), in f32 and f64.
+    /// over several steps (first momentum step included), in f32 and f64, serial and chunked.
     #[test]
     fn fused_flex_step_matches_tensor_ops_bit_for_bit() {
         let configs = [
@@ -314,23 +314,26 @@ mod fused_tests {
                 })
                 .collect()
         };
-        for dtype in [DType::F32, DType::F64] {
+        // The larger size runs the parallel path: 33 chunks, the last one short.
+        let big = 3 * 350_000;
+        assert!(big >= crate::fused::PARALLEL_MIN && big % crate::fused::CHUNK != 0);
+        for (n, dtype) in [(3 * 37, DType::F32), (3 * 37, DType::F64), (big, DType::F32), (big, DType::F64)] {
             for cfg in &configs {
                 let sgd = cfg.build().unwrap();
-                let theta = rand(3 * 37);
+                let theta = rand(n);
                 let (mut a, mut b) = (tensor(&theta, dtype), tensor(&theta, dtype));
                 let (mut sa, mut sb): (Option<SgdState<2>>, Option<Tensor<2>>) = (None, None);
                 for step in 0..4 {
-                    let g = rand(3 * 37);
+                    let g = rand(n);
                     let lr = cfg.lr * (1.0 + 0.1 * step as f64);
                     assert!(crate::fused::flex_eligible(&a, &tensor(&g, dtype), sa.as_ref().and_then(|s| s.momentum_buffer.as_ref())));
                     let (na, ns) = sgd.step(lr, a, tensor(&g, dtype), sa);
                     let (nb, nbuf) = sgd.step_ops(lr, cfg.momentum, b, tensor(&g, dtype), sb);
-                    assert_eq!(bits(&na), bits(&nb), "{cfg:?} {dtype:?} step {step}: parameters");
+                    assert_eq!(bits(&na), bits(&nb), "{cfg:?} {dtype:?} n={n} step {step}: parameters");
                     let ba = ns.as_ref().and_then(|s| s.momentum_buffer.clone());
                     assert_eq!(ba.is_some(), nbuf.is_some());
                     if let (Some(x), Some(y)) = (&ba, &nbuf) {
-                        assert_eq!(bits(x), bits(y), "{cfg:?} {dtype:?} step {step}: momentum buffer");
+                        assert_eq!(bits(x), bits(y), "{cfg:?} {dtype:?} n={n} step {step}: momentum buffer");
                     }
                     assert_eq!(na.dtype(), dtype);
                     (a, b, sa, sb) = (na, nb, ns, nbuf);

@@ -6,8 +6,8 @@
 //!   median over several steps, with fresh gradients each step (made outside the timing).
 //!   `burn_median_s` is Burn 0.22.1's own `SgdConfig` / `AdamConfig` set to the same math on
 //!   the same device. `floor_s` = bytes the update must move ÷ the copy bandwidth this process
-//!   measures just before (`copy_from_slice` between two ≥ 256 MB buffers, best of several,
-//!   counting read + write): plain SGD 12 B/param (read θ, g; write θ), momentum 20 (+ read
+//!   measures just before (copying one 256 MB buffer into another, on one thread and split
+//!   over rayon's pool, the faster of the two, best of several, counting read + write): plain SGD 12 B/param (read θ, g; write θ), momentum 20 (+ read
 //!   and write b), Adam 28 (read θ, g, m, v; write θ, m, v).
 //! - Training (`train_seed_mlp`: 10 → 5 → 1, MSE; `train_mlp784`: 784 → 256 → 256 → 10,
 //!   cross-entropy), synthetic data of 1024 rows: forward + loss + reading the loss +
@@ -63,8 +63,14 @@ pub enum BenchLine {
 pub struct CopyLine {
     pub name: &'static str,
     pub bytes: usize,
-    /// (read + write) bytes per second, best of several copies.
+    /// (read + write) bytes per second, best of several copies on one thread and on `threads`
+    /// threads, whichever is faster: the floors use this.
     pub gb_per_s: f64,
+    /// The same on one thread.
+    pub one_thread_gb_per_s: f64,
+    /// The same split over rayon's pool.
+    pub all_threads_gb_per_s: f64,
+    pub threads: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -110,7 +116,7 @@ impl BenchLine {
     /// Every number in the line, for checks.
     pub fn numbers(&self) -> Vec<f64> {
         match self {
-            BenchLine::Copy(c) => vec![c.bytes as f64, c.gb_per_s],
+            BenchLine::Copy(c) => vec![c.bytes as f64, c.gb_per_s, c.one_thread_gb_per_s, c.all_threads_gb_per_s],
             BenchLine::Optim(o) => {
                 let mut v = vec![o.params as f64, o.tensors as f64, o.median_s, o.burn_median_s, o.floor_s, o.vs_floor, o.vs_burn];
                 v.extend(o.peak_rss_mb);
@@ -127,7 +133,14 @@ impl BenchLine {
     /// One row of the text table.
     pub fn table_row(&self) -> String {
         match self {
-            BenchLine::Copy(c) => format!("copy bandwidth: {:.2} GB/s (read+write, {} MB buffers)", c.gb_per_s / 1e9, c.bytes >> 20),
+            BenchLine::Copy(c) => format!(
+                "copy bandwidth: {:.2} GB/s (read+write, {} MB buffers; 1 thread {:.2}, {} threads {:.2})",
+                c.gb_per_s / 1e9,
+                c.bytes >> 20,
+                c.one_thread_gb_per_s / 1e9,
+                c.threads,
+                c.all_threads_gb_per_s / 1e9
+            ),
             BenchLine::Optim(o) => format!(
                 "{:<22} {:>9} {:>4} {:<8} {:>10.3} {:>10.3} {:>10.3} {:>7.2}x {:>7.2}x {:>8}",
                 o.name,
@@ -183,8 +196,19 @@ pub fn run_bench(opts: &BenchOptions, mut emit: impl FnMut(&BenchLine)) -> Resul
         out.push(line);
     };
     let copy_bytes = if opts.quick { 64 << 20 } else { 256 << 20 };
-    let bandwidth = copy_bandwidth(copy_bytes, if opts.quick { 3 } else { 7 });
-    push(BenchLine::Copy(CopyLine { name: "copy_bandwidth", bytes: copy_bytes, gb_per_s: bandwidth }), &mut out);
+    let copy = copy_bandwidth(copy_bytes, if opts.quick { 3 } else { 7 });
+    let bandwidth = copy.best();
+    push(
+        BenchLine::Copy(CopyLine {
+            name: "copy_bandwidth",
+            bytes: copy_bytes,
+            gb_per_s: bandwidth,
+            one_thread_gb_per_s: copy.one_thread,
+            all_threads_gb_per_s: copy.all_threads,
+            threads: copy.threads,
+        }),
+        &mut out,
+    );
 
     for &choice in &opts.devices {
         let device = make_device(choice, DType::F32)?;
@@ -193,7 +217,7 @@ pub fn run_bench(opts: &BenchOptions, mut emit: impl FnMut(&BenchLine)) -> Resul
         let kinds: &[OptimKind] = if opts.quick {
             &[OptimKind::Momentum]
         } else {
-            &[OptimKind::Plain, OptimKind::Momentum, OptimKind::NesterovWd, OptimKind::Adam]
+            &OptimKind::ALL
         };
         for &params in sizes {
             for &tensors in layouts {
@@ -229,25 +253,21 @@ pub fn run_bench(opts: &BenchOptions, mut emit: impl FnMut(&BenchLine)) -> Resul
             }
         }
 
-        let cases: Vec<(Net, &'static str, usize)> = if opts.quick {
-            vec![(Net::Seed, "stochastic", 1), (Net::Seed, "mini", 32), (Net::Mnist, "mini", 128)]
+        let cases: Vec<(Net, Mode, usize)> = if opts.quick {
+            vec![(Net::Seed, Mode::Stochastic, 1), (Net::Seed, Mode::Mini, 32), (Net::Mnist, Mode::Mini, 128)]
         } else {
             let mut v = Vec::new();
             for net in [Net::Seed, Net::Mnist] {
-                v.push((net, "stochastic", 1));
-                v.push((net, "mini", 32));
-                v.push((net, "mini", 128));
-                v.push((net, "full", ROWS));
+                v.push((net, Mode::Stochastic, 1));
+                v.push((net, Mode::Mini, 32));
+                v.push((net, Mode::Mini, 128));
+                v.push((net, Mode::Full, ROWS));
             }
             v
         };
         let budget = if opts.quick { 0.15 } else { 2.0 };
         for (net, mode, batch) in cases {
-            let id = match net {
-                Net::Seed => "train_seed_mlp",
-                Net::Mnist => "train_mlp784",
-            };
-            if !opts.selects(&format!("{id}/{mode}/{batch}")) {
+            if !opts.selects(&format!("{}/{}/{batch}", net.name(), mode.name())) {
                 continue;
             }
             reset_peak_rss();
@@ -302,28 +322,55 @@ pub fn run_cli(device: Option<DeviceChoice>, json: bool, quick: bool, filter: Op
 // Memory floor
 // ---------------------------------------------------------------------------------------------
 
-/// Best (read + write) bytes/s of `copy_from_slice` between two `bytes`-sized buffers.
-pub fn copy_bandwidth(bytes: usize, reps: usize) -> f64 {
+/// Best (read + write) bytes/s of copying one `bytes`-sized buffer into another: on one thread
+/// (`copy_from_slice`), and split over rayon's pool (the threads the fused optimizer updates
+/// use), best of `reps` each. The floor is the faster of the two, so an update that uses both
+/// cores is held to what both cores can move.
+pub fn copy_bandwidth(bytes: usize, reps: usize) -> CopyBandwidth {
+    use rayon::prelude::*;
     let n = bytes / 8;
     let src: Vec<u64> = (0..n as u64).collect();
     let mut dst = vec![0u64; n];
     dst.copy_from_slice(&src); // first touch
-    let mut best = f64::INFINITY;
+    let threads = rayon::current_num_threads().max(1);
+    let chunk = n.div_ceil(threads).max(1);
+    let (mut one, mut all) = (f64::INFINITY, f64::INFINITY);
     for _ in 0..reps.max(1) {
         let t = Instant::now();
         dst.copy_from_slice(std::hint::black_box(&src));
         std::hint::black_box(&mut dst);
-        best = best.min(t.elapsed().as_secs_f64());
+        one = one.min(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        dst.par_chunks_mut(chunk).zip(src.par_chunks(chunk)).for_each(|(d, s)| d.copy_from_slice(std::hint::black_box(s)));
+        std::hint::black_box(&mut dst);
+        all = all.min(t.elapsed().as_secs_f64());
     }
-    (2 * n * 8) as f64 / best
+    let moved = (2 * n * 8) as f64;
+    CopyBandwidth { one_thread: moved / one, all_threads: moved / all, threads }
+}
+
+/// What [`copy_bandwidth`] measured, bytes/s.
+#[derive(Debug, Clone, Copy)]
+pub struct CopyBandwidth {
+    pub one_thread: f64,
+    pub all_threads: f64,
+    pub threads: usize,
+}
+
+impl CopyBandwidth {
+    /// The bandwidth floors are computed from.
+    pub fn best(&self) -> f64 {
+        self.one_thread.max(self.all_threads)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Optimizer steps
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Copy)]
-enum OptimKind {
+/// The optimizer-step cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptimKind {
     Plain,
     Momentum,
     NesterovWd,
@@ -331,7 +378,10 @@ enum OptimKind {
 }
 
 impl OptimKind {
-    fn name(self) -> &'static str {
+    pub const ALL: [OptimKind; 4] = [OptimKind::Plain, OptimKind::Momentum, OptimKind::NesterovWd, OptimKind::Adam];
+
+    /// The case's name in `descent bench` output (`sgd_momentum_step`, …).
+    pub fn name(self) -> &'static str {
         match self {
             OptimKind::Plain => "sgd_step",
             OptimKind::Momentum => "sgd_momentum_step",
@@ -339,14 +389,16 @@ impl OptimKind {
             OptimKind::Adam => "adam_step",
         }
     }
-    fn bytes_per_param(self) -> usize {
+    /// Bytes one step must move per f32 parameter (the memory floor's numerator).
+    pub fn bytes_per_param(self) -> usize {
         match self {
             OptimKind::Plain => 12,
             OptimKind::Momentum | OptimKind::NesterovWd => 20,
             OptimKind::Adam => 28,
         }
     }
-    fn descent(self) -> Result<ModuleOptimizer, TrainError> {
+    /// descent's optimizer for this case.
+    pub fn descent(self) -> Result<ModuleOptimizer, TrainError> {
         let err = |e: descent_optim::OptimError| TrainError::Device(e.to_string());
         match self {
             OptimKind::Plain => descent_optim::SgdConfig::new(LR).init().map_err(err),
@@ -360,7 +412,8 @@ impl OptimKind {
             OptimKind::Adam => descent_optim::AdamConfig::new(LR).with_betas([0.9, 0.999]).with_eps(1e-8).init().map_err(err),
         }
     }
-    fn burn(self) -> ModuleOptimizer {
+    /// Burn 0.22.1's built-in optimizer set to the same math.
+    pub fn burn(self) -> ModuleOptimizer {
         use burn::optim::decay::WeightDecayConfig;
         use burn::optim::momentum::MomentumConfig;
         let momentum = |nesterov| MomentumConfig { momentum: 0.9, dampening: 0.0, nesterov };
@@ -386,16 +439,8 @@ struct Flat {
 
 /// Median seconds per step for descent's and Burn's optimizer.
 fn bench_optim(kind: OptimKind, params: usize, tensors: usize, device: &Device, reps: usize) -> Result<(f64, f64), TrainError> {
-    let sizes = split_sizes(params, tensors);
-    // Host copies of the gradients: each step gets fresh, uniquely owned tensors made from them
-    // (outside the timing), as a backward pass would hand over.
-    let mut rng = Rng::new(7);
-    let grads: Vec<TensorData> = sizes
-        .iter()
-        .map(|&n| TensorData::new((0..n).map(|_| (rng.below(2001) as f32 - 1000.0) * 1e-3).collect::<Vec<f32>>(), [n]))
-        .collect();
-    let ours = time_optim(kind.descent()?, &sizes, &grads, device, reps)?;
-    let theirs = time_optim(kind.burn(), &sizes, &grads, device, reps)?;
+    let ours = time_optim(OptimCase::new(kind.descent()?, params, tensors, device), reps)?;
+    let theirs = time_optim(OptimCase::new(kind.burn(), params, tensors, device), reps)?;
     Ok((ours, theirs))
 }
 
@@ -406,28 +451,74 @@ fn split_sizes(total: usize, tensors: usize) -> Vec<usize> {
     v
 }
 
-fn time_optim(mut optim: ModuleOptimizer, sizes: &[usize], grads: &[TensorData], device: &Device, reps: usize) -> Result<f64, TrainError> {
-    // Parameters live on the autodiff device (as in training: Burn's ModuleOptimizer expects
-    // them there), gradients on the inner one (as `GradientsParams::from_grads` gives them).
-    let ad = device.clone().autodiff();
-    let mut model = Flat {
-        ps: sizes
+/// One optimizer over a module of f32 parameters: what an optimizer-step case times. Also
+/// driven by the criterion benches (`crates/train/benches/`).
+pub struct OptimCase {
+    optim: ModuleOptimizer,
+    model: Option<Flat>,
+    /// Host copies of the gradients: each step gets fresh, uniquely owned tensors made from
+    /// them (outside the timing), as a backward pass would hand over.
+    grads: Vec<TensorData>,
+    device: Device,
+}
+
+impl OptimCase {
+    /// `params` parameters in `tensors` tensors on `device`, uniform in [-1, 1]; gradients in
+    /// [-1, 1] from a fixed seed.
+    pub fn new(optim: ModuleOptimizer, params: usize, tensors: usize, device: &Device) -> Self {
+        let sizes = split_sizes(params, tensors.max(1));
+        let mut rng = Rng::new(7);
+        let grads = sizes
             .iter()
-            .map(|&n| Param::from_tensor(Tensor::<1>::random([n], Distribution::Uniform(-1.0, 1.0), &ad)))
-            .collect(),
-    };
-    sync(device)?;
+            .map(|&n| TensorData::new((0..n).map(|_| (rng.below(2001) as f32 - 1000.0) * 1e-3).collect::<Vec<f32>>(), [n]))
+            .collect();
+        // Parameters live on the autodiff device (as in training: Burn's ModuleOptimizer
+        // expects them there), gradients on the inner one (as `GradientsParams::from_grads`
+        // gives them).
+        let ad = device.clone().autodiff();
+        let model = Flat {
+            ps: sizes
+                .iter()
+                .map(|&n| Param::from_tensor(Tensor::<1>::random([n], Distribution::Uniform(-1.0, 1.0), &ad)))
+                .collect(),
+        };
+        OptimCase { optim, model: Some(model), grads, device: device.clone() }
+    }
+
+    /// This step's gradients, as fresh tensors on the device (not part of a step's time).
+    pub fn gradients(&self) -> GradientsParams {
+        let mut g = GradientsParams::new();
+        if let Some(model) = &self.model {
+            for (p, data) in model.ps.iter().zip(&self.grads) {
+                g.register::<1>(p.id, Tensor::from_data(data.clone(), &self.device));
+            }
+        }
+        g
+    }
+
+    /// One optimizer step, waited for.
+    pub fn step(&mut self, grads: GradientsParams) -> Result<(), TrainError> {
+        if let Some(model) = self.model.take() {
+            self.model = Some(self.optim.step(LR, model, grads));
+        }
+        sync(&self.device)
+    }
+
+    /// Waits for the device.
+    pub fn sync(&self) -> Result<(), TrainError> {
+        sync(&self.device)
+    }
+}
+
+fn time_optim(mut case: OptimCase, reps: usize) -> Result<f64, TrainError> {
+    case.sync()?;
     let warmup = 2;
     let mut times = Vec::with_capacity(reps);
     for i in 0..warmup + reps {
-        let mut g = GradientsParams::new();
-        for (p, data) in model.ps.iter().zip(grads) {
-            g.register::<1>(p.id, Tensor::from_data(data.clone(), device));
-        }
-        sync(device)?;
+        let g = case.gradients();
+        case.sync()?;
         let t = Instant::now();
-        model = optim.step(LR, model, g);
-        sync(device)?;
+        case.step(g)?;
         if i >= warmup {
             times.push(t.elapsed().as_secs_f64());
         }
@@ -458,75 +549,136 @@ fn median(v: &mut [f64]) -> f64 {
 /// Rows of the synthetic training sets.
 pub const ROWS: usize = 1024;
 
-#[derive(Debug, Clone, Copy)]
-enum Net {
+/// The two networks of the training cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Net {
     /// 10 → 5 → 1, ReLU, MSE.
     Seed,
     /// 784 → 256 → 256 → 10, ReLU, cross-entropy.
     Mnist,
 }
 
-fn bench_train(net: Net, mode: &'static str, batch: usize, choice: DeviceChoice, budget_s: f64) -> Result<TrainLine, TrainError> {
-    let device = make_device(choice, DType::F32)?.autodiff();
-    device.seed(0);
-    let (sizes, name) = match net {
-        Net::Seed => (vec![10, 5, 1], "train_seed_mlp"),
-        Net::Mnist => (vec![784, 256, 256, 10], "train_mlp784"),
-    };
-    let inputs = sizes[0];
-    let mut model = MlpConfig { sizes, activation: Activation::Relu }
-        .init(&device)
-        .map_err(|e| TrainError::Device(e.to_string()))?;
-    let mut optim = descent_optim::SgdConfig::new(LR)
-        .with_momentum(0.9)
-        .init()
-        .map_err(|e| TrainError::Device(e.to_string()))?;
-
-    let mut rng = Rng::new(1);
-    let xs: Vec<f32> = (0..ROWS * inputs).map(|_| (rng.below(2001) as f32 - 1000.0) * 1e-3).collect();
-    let x_all = Tensor::<2>::from_data(TensorData::new(xs, [ROWS, inputs]), &device);
-    let y_all = match net {
-        Net::Seed => {
-            let ys: Vec<f32> = (0..ROWS).map(|_| (rng.below(2001) as f32 - 1000.0) * 1e-3).collect();
-            Targets::Values(Tensor::<2>::from_data(TensorData::new(ys, [ROWS, 1]), &device))
+impl Net {
+    /// The case's name in `descent bench` output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Net::Seed => "train_seed_mlp",
+            Net::Mnist => "train_mlp784",
         }
-        Net::Mnist => {
-            let cs: Vec<i64> = (0..ROWS).map(|_| rng.below(10) as i64).collect();
-            Targets::Classes(Tensor::<1, Int>::from_data(TensorData::new(cs, [ROWS]), &device))
-        }
-    };
+    }
+}
 
-    let mut cursor = 0usize;
-    let mut next_batch = |rng: &mut Rng| -> (Tensor<2>, Targets) {
-        match mode {
-            "stochastic" => {
-                let row = rng.below(ROWS) as i64;
-                let idx = Tensor::<1, Int>::from_data(TensorData::new(vec![row], [1]), &device);
-                let y = match &y_all {
+/// How a training case takes its batches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// One random row per step (the trainer's `stochastic` mode).
+    Stochastic,
+    /// Contiguous batches of the given size, wrapping around.
+    Mini,
+    /// The whole set each step (full-batch GD).
+    Full,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Stochastic => "stochastic",
+            Mode::Mini => "mini",
+            Mode::Full => "full",
+        }
+    }
+}
+
+/// A network, its momentum-SGD optimizer and a synthetic data set of [`ROWS`] rows: what a
+/// training case times, one step at a time. Also driven by the criterion benches.
+pub struct TrainCase {
+    model: Option<descent_model::Mlp>,
+    optim: ModuleOptimizer,
+    rng: Rng,
+    x_all: Tensor<2>,
+    y_all: Targets,
+    mode: Mode,
+    batch: usize,
+    cursor: usize,
+    device: Device,
+}
+
+impl TrainCase {
+    /// `batch` is ignored for [`Mode::Stochastic`] (1) and [`Mode::Full`] ([`ROWS`]).
+    pub fn new(net: Net, mode: Mode, batch: usize, choice: DeviceChoice) -> Result<Self, TrainError> {
+        let device = make_device(choice, DType::F32)?.autodiff();
+        device.seed(0);
+        let sizes = match net {
+            Net::Seed => vec![10, 5, 1],
+            Net::Mnist => vec![784, 256, 256, 10],
+        };
+        let inputs = sizes[0];
+        let model = MlpConfig { sizes, activation: Activation::Relu }
+            .init(&device)
+            .map_err(|e| TrainError::Device(e.to_string()))?;
+        let optim = descent_optim::SgdConfig::new(LR)
+            .with_momentum(0.9)
+            .init()
+            .map_err(|e| TrainError::Device(e.to_string()))?;
+        let mut rng = Rng::new(1);
+        let xs: Vec<f32> = (0..ROWS * inputs).map(|_| (rng.below(2001) as f32 - 1000.0) * 1e-3).collect();
+        let x_all = Tensor::<2>::from_data(TensorData::new(xs, [ROWS, inputs]), &device);
+        let y_all = match net {
+            Net::Seed => {
+                let ys: Vec<f32> = (0..ROWS).map(|_| (rng.below(2001) as f32 - 1000.0) * 1e-3).collect();
+                Targets::Values(Tensor::<2>::from_data(TensorData::new(ys, [ROWS, 1]), &device))
+            }
+            Net::Mnist => {
+                let cs: Vec<i64> = (0..ROWS).map(|_| rng.below(10) as i64).collect();
+                Targets::Classes(Tensor::<1, Int>::from_data(TensorData::new(cs, [ROWS]), &device))
+            }
+        };
+        let batch = match mode {
+            Mode::Stochastic => 1,
+            Mode::Mini => batch.clamp(1, ROWS),
+            Mode::Full => ROWS,
+        };
+        Ok(TrainCase { model: Some(model), optim, rng, x_all, y_all, mode, batch, cursor: 0, device })
+    }
+
+    /// Rows per step.
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+
+    fn next_batch(&mut self) -> (Tensor<2>, Targets) {
+        match self.mode {
+            Mode::Stochastic => {
+                let row = self.rng.below(ROWS) as i64;
+                let idx = Tensor::<1, Int>::from_data(TensorData::new(vec![row], [1]), &self.device);
+                let y = match &self.y_all {
                     Targets::Values(y) => Targets::Values(y.clone().select(0, idx.clone())),
                     Targets::Classes(c) => Targets::Classes(c.clone().select(0, idx.clone())),
                 };
-                (x_all.clone().select(0, idx), y)
+                (self.x_all.clone().select(0, idx), y)
             }
-            "full" => (x_all.clone(), y_all.clone()),
-            _ => {
-                if cursor + batch > ROWS {
-                    cursor = 0;
+            Mode::Full => (self.x_all.clone(), self.y_all.clone()),
+            Mode::Mini => {
+                if self.cursor + self.batch > ROWS {
+                    self.cursor = 0;
                 }
-                let (a, b) = (cursor, cursor + batch);
-                cursor = b;
-                let y = match &y_all {
+                let (a, b) = (self.cursor, self.cursor + self.batch);
+                self.cursor = b;
+                let y = match &self.y_all {
                     Targets::Values(y) => Targets::Values(y.clone().slice(a..b)),
                     Targets::Classes(c) => Targets::Classes(c.clone().slice(a..b)),
                 };
-                (x_all.clone().slice(a..b), y)
+                (self.x_all.clone().slice(a..b), y)
             }
         }
-    };
+    }
 
-    let mut step = |model: descent_model::Mlp, rng: &mut Rng, t: &mut [f64; 5]| -> (descent_model::Mlp, f64) {
+    /// One step: batch, forward and loss, reading the loss, backward, optimizer. Adds the five
+    /// phases' seconds to `t` and returns the loss.
+    pub fn step(&mut self, t: &mut [f64; 5]) -> f64 {
+        let Some(model) = self.model.take() else { return f64::NAN };
         let t0 = Instant::now();
-        let (x, y) = next_batch(rng);
+        let (x, y) = self.next_batch();
         let t1 = Instant::now();
         let loss = data_loss(model.forward(x), &y);
         let t2 = Instant::now();
@@ -534,46 +686,54 @@ fn bench_train(net: Net, mode: &'static str, batch: usize, choice: DeviceChoice,
         let t3 = Instant::now();
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         let t4 = Instant::now();
-        let model = optim.step(LR, model, grads);
+        self.model = Some(self.optim.step(LR, model, grads));
         let t5 = Instant::now();
         for (acc, d) in t.iter_mut().zip([t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4]) {
             *acc += d.as_secs_f64();
         }
-        (model, value)
-    };
+        value
+    }
 
+    /// Waits for the device.
+    pub fn sync(&self) -> Result<(), TrainError> {
+        sync(&self.device)
+    }
+}
+
+fn bench_train(net: Net, mode: Mode, batch: usize, choice: DeviceChoice, budget_s: f64) -> Result<TrainLine, TrainError> {
+    let mut case = TrainCase::new(net, mode, batch, choice)?;
+    let batch = case.batch();
     // Warm up (allocator, kernels, wgpu pipelines), then run for about `budget_s`.
     let mut scratch = [0.0; 5];
     let warm = Instant::now();
     for _ in 0..5 {
-        model = step(model, &mut rng, &mut scratch).0;
+        case.step(&mut scratch);
         if warm.elapsed().as_secs_f64() > budget_s {
             break;
         }
     }
-    sync(&device)?;
+    case.sync()?;
     let mut parts = [0.0f64; 5];
     let mut steps = 0usize;
     let mut last = 0.0;
     let start = Instant::now();
     while steps < 3 || start.elapsed().as_secs_f64() < budget_s {
-        let (m, v) = step(model, &mut rng, &mut parts);
-        model = m;
-        last = v;
+        last = case.step(&mut parts);
         steps += 1;
         if steps >= 200_000 {
             break;
         }
     }
-    sync(&device)?;
+    case.sync()?;
     let total = start.elapsed().as_secs_f64();
+    let name = net.name();
     if !last.is_finite() {
         return Err(TrainError::Diverged(format!("{name} batch {batch}: loss became {last}")));
     }
     let per = |s: f64| s / steps as f64 * 1e6;
     Ok(TrainLine {
         name,
-        mode,
+        mode: mode.name(),
         batch,
         device: choice.to_string(),
         samples_per_s: (steps * batch) as f64 / total,
@@ -592,8 +752,11 @@ fn bench_train(net: Net, mode: &'static str, batch: usize, choice: DeviceChoice,
 // Peak memory
 // ---------------------------------------------------------------------------------------------
 
-/// Resets the kernel's peak-RSS mark (Linux ≥ 4.0; silently nothing elsewhere).
+/// Resets the kernel's peak-RSS mark (Linux ≥ 4.0; silently nothing elsewhere), after handing
+/// the heap's free memory back (the binary keeps freed memory mapped, `alloc.rs`), so that a
+/// case's peak is its own and not the previous case's leftovers.
 fn reset_peak_rss() {
+    crate::alloc::release_free_memory();
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 

@@ -1,5 +1,6 @@
 //! descent-train: data, the three batching modes, the training loop and the `descent` CLI.
 
+pub mod alloc;
 pub mod batching;
 pub mod bench;
 pub mod checkpoint;

@@ -134,6 +134,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Before any tensor exists, so that every tensor buffer is reused rather than unmapped.
+    descent_train::alloc::keep_freed_memory();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         // --help and --version print as clap prints them.
