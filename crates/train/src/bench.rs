@@ -7,15 +7,19 @@
 //!   `burn_median_s` is Burn 0.22.1's own `SgdConfig` / `AdamConfig` set to the same math on
 //!   the same device. `floor_s` = bytes the update must move ÷ the copy bandwidth this process
 //!   measures just before (copying one 256 MB buffer into another, on one thread and split
-//!   over rayon's pool, the faster of the two, best of several, counting read + write): plain SGD 12 B/param (read θ, g; write θ), momentum 20 (+ read
-//!   and write b), Adam 28 (read θ, g, m, v; write θ, m, v).
+//!   over rayon's pool, the faster of the two, best of several, counting read + write): plain
+//!   SGD 12 B/param (read θ, g; write θ), momentum 20 (+ read and write b), Adam 28 (read θ, g,
+//!   m, v; write θ, m, v).
 //! - Training (`train_seed_mlp`: 10 → 5 → 1, MSE; `train_mlp784`: 784 → 256 → 256 → 10,
 //!   cross-entropy), synthetic data of 1024 rows: forward + loss + reading the loss +
 //!   backward + descent's momentum SGD step, per batch, with the time split into those phases.
 //!   Batch 1 draws one random row per step (the trainer's `stochastic` mode), 32 and 128 are
 //!   contiguous mini-batches, 1024 is the whole set (full-batch GD).
 //! - `peak_rss_mb`: the process's peak resident memory (VmHWM) during the case, reset before
-//!   each case through `/proc/self/clear_refs` (Linux; absent elsewhere).
+//!   each case through `/proc/self/clear_refs` after trimming the heap (Linux; absent elsewhere).
+//!
+//! [`OptimCase`] and [`TrainCase`] are the timed pieces; the criterion benches in
+//! `crates/train/benches/` drive the same ones.
 
 use std::time::Instant;
 
