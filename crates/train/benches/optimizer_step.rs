@@ -27,12 +27,9 @@ fn optimizer_step(c: &mut Criterion) {
             group.sample_size(20);
         }
         for kind in OptimKind::ALL {
-            let builders: [(&str, Box<dyn Fn() -> burn::optim::ModuleOptimizer>); 2] = [
-                ("descent", Box::new(move || kind.descent().expect("the bench's optimizer config is valid"))),
-                ("burn", Box::new(move || kind.burn())),
-            ];
-            for (who, build) in builders {
-                let mut case = OptimCase::new(build(), params, tensors, &device);
+            let optims = [("descent", kind.descent().expect("the bench's optimizer config is valid")), ("burn", kind.burn())];
+            for (who, optim) in optims {
+                let mut case = OptimCase::new(optim, params, tensors, &device);
                 group.bench_function(BenchmarkId::new(kind.name(), who), |b| {
                     b.iter_custom(|iters| {
                         let mut total = Duration::ZERO;

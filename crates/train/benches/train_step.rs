@@ -9,7 +9,8 @@
 //! Throughput is in samples (rows), so criterion's "elem/s" is `descent bench`'s samples/s.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use descent_train::bench::{Mode, Net, TrainCase, ROWS};
+use descent_train::batching::Mode;
+use descent_train::bench::{Net, TrainCase, ROWS};
 use descent_train::config::DeviceChoice;
 
 fn train_step(c: &mut Criterion) {

@@ -34,6 +34,17 @@ pub enum Mode {
     Stochastic,
 }
 
+impl Mode {
+    /// The config's spelling (`full`, `mini`, `stochastic`), also `descent bench`'s case names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Full => "full",
+            Mode::Mini => "mini",
+            Mode::Stochastic => "stochastic",
+        }
+    }
+}
+
 /// `[batching]` in the run config.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -29,6 +29,7 @@ use burn::tensor::{Device, Distribution, Int, Tensor, TensorData};
 use descent_model::{Activation, MlpConfig};
 use serde::Serialize;
 
+use crate::batching::Mode;
 use crate::config::{DType, DeviceChoice};
 use crate::device::make_device;
 use crate::loss::{data_loss, Targets};
@@ -568,27 +569,6 @@ impl Net {
         match self {
             Net::Seed => "train_seed_mlp",
             Net::Mnist => "train_mlp784",
-        }
-    }
-}
-
-/// How a training case takes its batches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// One random row per step (the trainer's `stochastic` mode).
-    Stochastic,
-    /// Contiguous batches of the given size, wrapping around.
-    Mini,
-    /// The whole set each step (full-batch GD).
-    Full,
-}
-
-impl Mode {
-    pub fn name(self) -> &'static str {
-        match self {
-            Mode::Stochastic => "stochastic",
-            Mode::Mini => "mini",
-            Mode::Full => "full",
         }
     }
 }
