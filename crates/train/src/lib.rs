@@ -1,10 +1,9 @@
-//! descent-train: data, the three batching modes, the training loop and the `descent` CLI.
+//! descent-train: data, the three batching modes, the training loop, checkpoints and metrics.
+//! The `descent` command that drives it is the descent-cli crate.
 
 pub mod alloc;
 pub mod batching;
-pub mod bench;
 pub mod checkpoint;
-pub mod compare;
 pub mod config;
 pub mod data;
 pub mod device;
@@ -14,9 +13,7 @@ pub mod learner;
 pub mod loss;
 pub mod lr_find;
 pub mod metrics;
-pub mod plot;
 pub mod rng;
-pub mod schedule_preview;
 pub mod trainer;
 
 pub use config::RunConfig;

@@ -13,7 +13,7 @@
 //! minimum. Batches come from the config's `[batching]`, epoch after epoch,
 //! the config's optimizer and model included; `epochs` and `[scheduler]` are ignored.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use burn::optim::GradientsParams;
 use descent_optim::penalty::Penalty;
@@ -21,7 +21,6 @@ use descent_optim::penalty::Penalty;
 use crate::config::RunConfig;
 use crate::config::DeviceChoice;
 use crate::loss::data_loss;
-use crate::plot::{line_chart_svg, ChartSpec, Series};
 use crate::rng::Rng;
 use crate::trainer::{prepare, Split};
 use crate::TrainError;
@@ -35,13 +34,11 @@ pub struct LrFindOptions {
     /// Stop when the smoothed loss exceeds this multiple of its best value.
     pub diverge_factor: f64,
     pub device: Option<DeviceChoice>,
-    /// Folder for `lr-find.svg` and `lr-find.csv`.
-    pub out_dir: PathBuf,
 }
 
 impl Default for LrFindOptions {
     fn default() -> Self {
-        Self { start_lr: 1e-7, end_lr: 10.0, steps: 100, diverge_factor: 5.0, device: None, out_dir: PathBuf::from(".") }
+        Self { start_lr: 1e-7, end_lr: 10.0, steps: 100, diverge_factor: 5.0, device: None }
     }
 }
 
@@ -56,8 +53,6 @@ pub struct LrFindResult {
     pub min_loss_lr: f64,
     /// Set when the test stopped early on divergence.
     pub diverged_at: Option<usize>,
-    pub svg_path: PathBuf,
-    pub csv_path: PathBuf,
 }
 
 pub fn lr_find(cfg: &RunConfig, opts: &LrFindOptions) -> Result<LrFindResult, TrainError> {
@@ -132,39 +127,7 @@ pub fn lr_find(cfg: &RunConfig, opts: &LrFindOptions) -> Result<LrFindResult, Tr
         model = optim.step(lr, model, grads);
     }
     let (suggested_lr, min_loss_lr) = suggest(&points);
-    std::fs::create_dir_all(&opts.out_dir).map_err(|e| TrainError::Output {
-        path: opts.out_dir.clone(),
-        msg: format!("cannot create folder: {e}"),
-    })?;
-    let svg_path = opts.out_dir.join("lr-find.svg");
-    let csv_path = opts.out_dir.join("lr-find.csv");
-    let mut csv = String::from("step,lr,loss,smoothed_loss\n");
-    for (i, (lr, l, s)) in points.iter().enumerate() {
-        csv.push_str(&format!("{},{lr:e},{l:e},{s:e}\n", i + 1));
-    }
-    let log10 = |v: f64| v.log10();
-    let mut series = vec![
-        Series::new("batch loss", points.iter().map(|&(lr, l, _)| (log10(lr), l)).collect()),
-        Series::new("smoothed loss (EMA, β = 0.95)", points.iter().map(|&(lr, _, s)| (log10(lr), s)).collect()),
-    ];
-    if let Some(lr) = suggested_lr {
-        let (lo, hi) = points.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| (lo.min(p.2), hi.max(p.2)));
-        series.push(Series::new(format!("suggested lr = {lr:.3e}"), vec![(log10(lr), lo), (log10(lr), hi)]));
-    }
-    let spec = ChartSpec {
-        title: "LR range test".into(),
-        x_label: "log10(lr)".into(),
-        y_label: "loss".into(),
-        log_y: false,
-    };
-    let svg = line_chart_svg(&spec, &series)?;
-    write_atomic(&csv_path, csv.as_bytes())?;
-    write_atomic(&svg_path, svg.as_bytes())?;
-    Ok(LrFindResult { points, suggested_lr, min_loss_lr, diverged_at, svg_path, csv_path })
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
-    crate::checkpoint::write_atomic(path, bytes)
+    Ok(LrFindResult { points, suggested_lr, min_loss_lr, diverged_at })
 }
 
 /// `(steepest-descent lr, lr at the minimum)` of the smoothed curve. The slope is taken

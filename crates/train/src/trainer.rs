@@ -544,7 +544,6 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
     save_safetensors(&model, &run.join("model.safetensors"))?;
     crate::metrics::write_csv(&run.join("metrics.csv"), &epochs)?;
     let metrics_path = writer.finish()?;
-    crate::plot::plot_run(run, false)?;
     Ok(RunSummary { steps, epochs, metrics_path, model_path, model, unigram_perplexity, stopped_early })
 }
 

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use descent_train::compare::{compare, CompareOptions, MeanStd};
-use descent_train::plot::{format_sig, line_chart_svg, plot_overlay, plot_run, ChartSpec, Series};
+use descent_cli::compare::{compare, CompareOptions, MeanStd};
+use descent_cli::plot::{format_sig, line_chart_svg, plot_overlay, plot_run, ChartSpec, Series};
 
 // ------------------------------------------------------------------------- a tiny XML checker
 

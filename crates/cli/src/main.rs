@@ -1,14 +1,14 @@
-//! `descent` — thin over descent-train: parse arguments, run, report errors on one line.
+//! `descent` — thin over the libraries: parse arguments, run, report errors on one line.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use descent_train::compare::{compare, CompareOptions};
+use descent_cli::compare::{compare, CompareOptions};
+use descent_cli::plot::{plot_overlay, plot_run};
+use descent_cli::schedule::{self, load_plan, schedule_rows};
 use descent_train::config::DeviceChoice;
 use descent_train::lr_find::{lr_find, LrFindOptions};
-use descent_train::plot::{plot_overlay, plot_run};
-use descent_train::schedule_preview::{self, load_plan, schedule_rows};
 use descent_train::trainer::default_out_dir;
 use descent_train::{train, RunConfig, RunOptions};
 
@@ -162,6 +162,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let out_dir = resume.clone().or(out).unwrap_or_else(|| default_out_dir(&config));
             let opts = RunOptions { out_dir, device, quiet, resume: resume.is_some() };
             let summary = train(&cfg, &opts)?;
+            plot_run(&opts.out_dir, false)?;
             let last = summary.steps.last().map(|s| s.loss).unwrap_or(f64::NAN);
             println!(
                 "trained {} steps; final epoch loss {:.6e} (last batch {:.6e}); metrics: {}",
@@ -180,9 +181,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let rows = schedule_rows(&plan, steps as usize, steps_per_epoch.map(|k| k as usize))?;
             if let Some(out) = &plot {
                 let title = config.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-                schedule_preview::plot(&rows, &title, out)?;
+                schedule::plot(&rows, &title, out)?;
             }
-            let text = if format == "json" { schedule_preview::to_jsonl(&rows) } else { schedule_preview::to_csv(&rows) };
+            let text = if format == "json" { schedule::to_jsonl(&rows) } else { schedule::to_csv(&rows) };
             print!("{text}");
             if plan.scheduler.schedule.needs_metric() {
                 eprintln!("note: plateau moves only on a metric (the epoch's loss), so it stays at its initial lr here");
@@ -199,8 +200,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 d.push("-lr-find");
                 PathBuf::from(d)
             });
-            let opts = LrFindOptions { start_lr, end_lr, steps, diverge_factor, device, out_dir };
+            let opts = LrFindOptions { start_lr, end_lr, steps, diverge_factor, device };
             let r = lr_find(&cfg, &opts)?;
+            let (svg_path, csv_path) = descent_cli::lr_find::write_outputs(&r, &out_dir)?;
             if let Some(at) = r.diverged_at {
                 println!("stopped at step {at} of {steps}: the loss diverged (lr {:.3e})", r.points.last().map(|p| p.0).unwrap_or(f64::NAN));
             }
@@ -209,7 +211,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(lr) => println!("suggested lr: {lr:.3e} (steepest fall of the loss)"),
                 None => println!("no suggestion: the loss never fell; try a smaller --start-lr"),
             }
-            println!("wrote {} and {}", r.svg_path.display(), r.csv_path.display());
+            println!("wrote {} and {}", svg_path.display(), csv_path.display());
             Ok(())
         }
         Command::Plot { runs, log_y, out } => {
@@ -230,7 +232,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("wrote {} and {}", report.report_path.display(), report.svg_path.display());
             Ok(())
         }
-        Command::Bench { device, json, quick, filter } => descent_train::bench::run_cli(device, json, quick, filter),
+        Command::Bench { device, json, quick, filter } => descent_cli::bench::run_cli(device, json, quick, filter),
     }
 }
 

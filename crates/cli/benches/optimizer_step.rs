@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use burn::tensor::Device;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use descent_train::bench::{OptimCase, OptimKind};
+use descent_cli::bench::{OptimCase, OptimKind};
 
 fn optimizer_step(c: &mut Criterion) {
     // As the `descent` binary does: keep freed tensor memory mapped (alloc.rs).

@@ -13,9 +13,10 @@ use std::path::{Path, PathBuf};
 use descent_optim::schedule::Scheduler;
 use serde::Deserialize;
 
-use crate::config::{Interval, OptimizerSection, RunConfig, SchedulerSection};
+use descent_train::config::{Interval, OptimizerSection, RunConfig, SchedulerSection};
+use descent_train::TrainError;
+
 use crate::plot::{stacked_line_charts_svg, ChartSpec, Series};
-use crate::TrainError;
 
 /// One row of the table: what optimizer step `step` (from 1) uses.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -66,7 +67,7 @@ pub fn load_plan(path: &Path) -> Result<SchedulePlan, TrainError> {
 
 /// Rows in the training split of a run config (after its validation split), for any data kind.
 fn train_rows(cfg: &RunConfig) -> Result<usize, TrainError> {
-    Ok(crate::data::load(&cfg.data, cfg.seed)?.train.rows)
+    Ok(descent_train::data::load(&cfg.data, cfg.seed)?.train.rows)
 }
 
 /// The lr (and momentum) of optimizer steps 1..=steps, stepping the schedule as the trainer
@@ -143,5 +144,5 @@ pub fn plot(rows: &[ScheduleRow], title: &str, out: &Path) -> Result<(), TrainEr
         ));
     }
     let svg = stacked_line_charts_svg(&charts)?;
-    crate::checkpoint::write_atomic(out, svg.as_bytes())
+    descent_train::checkpoint::write_atomic(out, svg.as_bytes())
 }

@@ -10,7 +10,7 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use descent_train::batching::Mode;
-use descent_train::bench::{Net, TrainCase, ROWS};
+use descent_cli::bench::{Net, TrainCase, ROWS};
 use descent_train::config::DeviceChoice;
 
 fn train_step(c: &mut Criterion) {
