@@ -43,7 +43,7 @@ mod train;
 pub use floor::{copy_bandwidth, CopyBandwidth};
 pub use optim::{OptimCase, OptimKind};
 pub use train::{Net, TrainCase, ROWS};
-use optim::{bench_optim, median, sync, LR};
+use optim::{bench_optim, sync, LR};
 use train::bench_train;
 
 /// What to run.

@@ -9,13 +9,12 @@
 //! All configs share one process, and Burn fixes a device's float dtype once per process,
 //! so they must all use the same `dtype` (checked before the first run).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 mod report;
 
-use descent_train::config::{DType, DeviceChoice};
+use descent_train::config::DeviceChoice;
 use descent_train::{train, RunConfig, RunOptions, TrainError};
 
 use crate::plot::{format_sig, line_chart_svg, plot_run, read_metrics, ChartSpec, EpochPoint};

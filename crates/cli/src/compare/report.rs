@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use descent_train::config::DType;
+use descent_train::RunConfig;
 
 use super::{CompareOptions, CompareReport, ConfigSummary};
 use crate::plot::{format_sig, Series};
