@@ -1,11 +1,15 @@
 //! `metrics.jsonl`: one JSON object per optimizer step (`step`, `epoch`, `lr`, `loss`), and
 //! one per epoch without a `step` key. Floats print in their shortest round-trip form, so
 //! the file is byte-identical between two runs that computed the same numbers.
+//!
+//! The one schema of the file: [`StepRecord`] and [`EpochRecord`], written by
+//! [`MetricsWriter`] and read back by [`read`] / [`parse`] (resume, charts, reports).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use crate::TrainError;
 
@@ -68,16 +72,7 @@ impl MetricsWriter {
     /// The records already in the file (after a resume).
     pub fn replay(&self) -> Result<(Vec<StepRecord>, Vec<EpochRecord>), TrainError> {
         let text = std::fs::read_to_string(&self.partial).map_err(|e| self.fail(e.to_string()))?;
-        let (mut steps, mut epochs) = (Vec::new(), Vec::new());
-        for (i, line) in text.lines().enumerate() {
-            let bad = |e: serde_json::Error| TrainError::Output { path: self.partial.clone(), msg: format!("line {}: {e}", i + 1) };
-            if line.contains("\"step\"") {
-                steps.push(serde_json::from_str(line).map_err(bad)?);
-            } else {
-                epochs.push(serde_json::from_str(line).map_err(bad)?);
-            }
-        }
-        Ok((steps, epochs))
+        parse(&text, &self.partial)
     }
 
     /// Flushes and fsyncs; returns the file's length (what a checkpoint records).
@@ -100,6 +95,112 @@ impl MetricsWriter {
         self.sync()?;
         std::fs::rename(&self.partial, &self.target).map_err(|e| self.fail(e.to_string()))?;
         Ok(self.target)
+    }
+}
+
+/// Reads a finished run's `metrics.jsonl` (see [`parse`]); a file without records is an
+/// error. Errors name the file, and the line at fault.
+pub fn read(path: &Path) -> Result<(Vec<StepRecord>, Vec<EpochRecord>), TrainError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        let partial = path.with_file_name("metrics.jsonl.partial");
+        let hint = if path.file_name().is_some_and(|n| n == "metrics.jsonl") && partial.exists() {
+            " (metrics.jsonl.partial exists: the run has not finished, or it failed)"
+        } else {
+            ""
+        };
+        TrainError::Data { path: path.to_path_buf(), msg: format!("cannot read: {e}{hint}") }
+    })?;
+    let (steps, epochs) = parse(&text, path)?;
+    if steps.is_empty() && epochs.is_empty() {
+        return Err(TrainError::Data { path: path.to_path_buf(), msg: "no records: the file is empty".into() });
+    }
+    Ok((steps, epochs))
+}
+
+/// Parses `metrics.jsonl` text: a line with `step` is a [`StepRecord`], one without an
+/// [`EpochRecord`]; `path` only names the file in errors. What the writer writes reads back
+/// bit for bit. Files from elsewhere (Python's json) are read leniently: unknown keys are
+/// ignored; `null` and bare `NaN` / `Infinity` (serde writes a non-finite float as `null`)
+/// read as NaN, or `None` for an optional value; a missing `epoch` of a step reads as 0, a
+/// missing `lr` as NaN, a missing `steps` of an epoch as 1.
+pub fn parse(text: &str, path: &Path) -> Result<(Vec<StepRecord>, Vec<EpochRecord>), TrainError> {
+    let (mut steps, mut epochs) = (Vec::new(), Vec::new());
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let err = |msg: String| TrainError::Data { path: path.to_path_buf(), msg: format!("line {}: {msg}", i + 1) };
+        let obj = parse_object(line).map_err(err)?;
+        let epoch = int(&obj, "epoch").map_err(err)?;
+        match int(&obj, "step").map_err(err)? {
+            Some(step) => steps.push(step_record(&obj, step, epoch).map_err(err)?),
+            None => epochs.push(epoch_record(&obj, epoch).map_err(err)?),
+        }
+    }
+    Ok((steps, epochs))
+}
+
+fn step_record(obj: &Map<String, Value>, step: u64, epoch: Option<u64>) -> Result<StepRecord, String> {
+    if !obj.contains_key("loss") {
+        return Err("a step line (with `step`) needs a `loss`".into());
+    }
+    Ok(StepRecord {
+        step,
+        epoch: epoch.unwrap_or(0),
+        lr: float(obj, "lr")?.unwrap_or(f64::NAN),
+        loss: float(obj, "loss")?.unwrap_or(f64::NAN),
+        momentum: float(obj, "momentum")?,
+        grad_norm: float(obj, "grad_norm")?,
+    })
+}
+
+fn epoch_record(obj: &Map<String, Value>, epoch: Option<u64>) -> Result<EpochRecord, String> {
+    let epoch = epoch.ok_or("a line needs a `step` (per-step) or an `epoch` (per-epoch) key")?;
+    if !obj.contains_key("train_loss") {
+        return Err("an epoch line (without `step`) needs a `train_loss`".into());
+    }
+    Ok(EpochRecord {
+        epoch,
+        steps: int(obj, "steps")?.unwrap_or(1),
+        train_loss: float(obj, "train_loss")?.unwrap_or(f64::NAN),
+        valid_loss: float(obj, "valid_loss")?,
+        lr: float(obj, "lr")?.unwrap_or(f64::NAN),
+        valid_accuracy: float(obj, "valid_accuracy")?,
+        valid_perplexity: float(obj, "valid_perplexity")?,
+    })
+}
+
+/// A float value; `None` when absent or `null`.
+fn float(obj: &Map<String, Value>, key: &str) -> Result<Option<f64>, String> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => Ok(n.as_f64()),
+        Some(other) => Err(format!("`{key}` must be a number, got {other}")),
+    }
+}
+
+fn int(obj: &Map<String, Value>, key: &str) -> Result<Option<u64>, String> {
+    match obj.get(key) {
+        None => Ok(None),
+        Some(v) => v.as_u64().map(Some).ok_or_else(|| format!("`{key}` must be a non-negative integer, got {v}")),
+    }
+}
+
+/// One JSON object; bare `NaN` / `Infinity` (as Python's json writes them) read as null.
+fn parse_object(line: &str) -> Result<Map<String, Value>, String> {
+    let value: Value = match serde_json::from_str(line) {
+        Ok(v) => v,
+        Err(first) => {
+            let patched = line.replace("-Infinity", "null").replace("Infinity", "null").replace("NaN", "null");
+            if patched == line {
+                return Err(format!("not valid JSON: {first}"));
+            }
+            serde_json::from_str(&patched).map_err(|_| format!("not valid JSON: {first}"))?
+        }
+    };
+    match value {
+        Value::Object(m) => Ok(m),
+        other => Err(format!("expected a JSON object, got {other}")),
     }
 }
 
