@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 
 use burn::tensor::{Device, Tensor, TensorData};
 
+use crate::rng::Rng;
 use crate::TrainError;
 
 /// A loaded table: features and targets, row-major.
@@ -96,13 +97,17 @@ pub(crate) fn err(path: &Path, msg: impl Into<String>) -> TrainError {
     TrainError::Data { path: path.to_path_buf(), msg: msg.into() }
 }
 
-/// `PathBuf` relative to a config file's folder.
-pub fn resolve(base: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        base.join(p)
-    }
+/// Holds out `round(f·N)` rows chosen from `seed` (a stream separate from the data order);
+/// both parts keep file order.
+pub fn split(table: &Table, fraction: f64, seed: u64) -> (Table, Table) {
+    let mut order: Vec<usize> = (0..table.rows).collect();
+    Rng::new(seed ^ 0x5851_F42D_4C95_7F2D).shuffle(&mut order);
+    let n_valid = ((table.rows as f64) * fraction).round() as usize;
+    let mut valid: Vec<usize> = order[..n_valid].to_vec();
+    let mut train: Vec<usize> = order[n_valid..].to_vec();
+    valid.sort_unstable();
+    train.sort_unstable();
+    (table.subset(&train), table.subset(&valid))
 }
 
 /// A run's data: training rows, optional validation rows, and what they tell the model.
@@ -215,7 +220,7 @@ fn finish(
     let (train, valid, valid_path) = match (valid, data.valid_fraction) {
         (Some(v), _) => (train, Some(v), valid_path),
         (None, Some(f)) => {
-            let (t, v) = crate::trainer::split(&train, f, seed);
+            let (t, v) = split(&train, f, seed);
             if t.rows == 0 || v.rows == 0 {
                 return Err(TrainError::Config {
                     path: name(&train_path),
