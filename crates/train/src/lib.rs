@@ -8,6 +8,7 @@ pub mod compare;
 pub mod config;
 pub mod data;
 pub mod device;
+pub mod epoch;
 pub mod error;
 #[cfg(feature = "learner")]
 pub mod learner;
@@ -15,8 +16,12 @@ pub mod loss;
 pub mod lr_find;
 pub mod metrics;
 pub mod plot;
+pub mod progress;
 pub mod rng;
 pub mod schedule_preview;
+pub mod schedules;
+pub mod setup;
+pub mod step;
 pub mod trainer;
 
 pub use config::RunConfig;

@@ -13,17 +13,16 @@
 //! minimum. Batches come from the config's `[batching]`, epoch after epoch,
 //! the config's optimizer and model included; `epochs` and `[scheduler]` are ignored.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use burn::optim::GradientsParams;
 use descent_optim::penalty::Penalty;
 
-use crate::config::RunConfig;
-use crate::config::DeviceChoice;
-use crate::loss::data_loss;
+use crate::config::{DeviceChoice, RunConfig};
+use crate::loss::batch_loss;
 use crate::plot::{line_chart_svg, ChartSpec, Series};
 use crate::rng::Rng;
-use crate::trainer::{prepare, Split};
+use crate::setup::prepare;
 use crate::TrainError;
 
 /// How to run the range test.
@@ -45,6 +44,25 @@ impl Default for LrFindOptions {
     }
 }
 
+impl LrFindOptions {
+    fn validate(&self) -> Result<(), TrainError> {
+        let bad = |msg: String| Err(TrainError::Config { path: PathBuf::from("lr-find"), msg });
+        if !(self.start_lr > 0.0 && self.end_lr > self.start_lr && self.end_lr.is_finite()) {
+            return bad(format!(
+                "needs 0 < start_lr < end_lr (finite), got start_lr = {}, end_lr = {}",
+                self.start_lr, self.end_lr
+            ));
+        }
+        if self.steps < 2 {
+            return bad(format!("needs at least 2 steps, got {}", self.steps));
+        }
+        if !(self.diverge_factor > 1.0) {
+            return bad(format!("diverge_factor must be > 1, got {}", self.diverge_factor));
+        }
+        Ok(())
+    }
+}
+
 /// What the test saw.
 #[derive(Debug, Clone)]
 pub struct LrFindResult {
@@ -60,77 +78,10 @@ pub struct LrFindResult {
     pub csv_path: PathBuf,
 }
 
+/// Runs the range test and writes `lr-find.csv` (and, until the CLI draws it, the chart).
 pub fn lr_find(cfg: &RunConfig, opts: &LrFindOptions) -> Result<LrFindResult, TrainError> {
-    let bad = |msg: String| TrainError::Config { path: PathBuf::from("lr-find"), msg };
-    if !(opts.start_lr > 0.0 && opts.end_lr > opts.start_lr && opts.end_lr.is_finite()) {
-        return Err(bad(format!(
-            "needs 0 < start_lr < end_lr (finite), got start_lr = {}, end_lr = {}",
-            opts.start_lr, opts.end_lr
-        )));
-    }
-    if opts.steps < 2 {
-        return Err(bad(format!("needs at least 2 steps, got {}", opts.steps)));
-    }
-    if !(opts.diverge_factor > 1.0) {
-        return Err(bad(format!("diverge_factor must be > 1, got {}", opts.diverge_factor)));
-    }
-    let choice = opts.device.unwrap_or(cfg.device);
-    let p = prepare(cfg, choice)?;
-    let (device, mut model) = (p.device, p.model);
-    let mut optim = cfg
-        .optimizer
-        .config
-        .build()
-        .map_err(|e| TrainError::Config { path: PathBuf::from("[optimizer]"), msg: e.to_string() })?
-        .optimizer;
-    let f64_data = cfg.dtype == crate::config::DType::F64;
-    let split = Split::new(&p.train, cfg.loss.kind, &device, f64_data);
-    let penalty = Penalty { l2: cfg.loss.l2, l1: cfg.loss.l1 };
-    let mut rng = Rng::new(cfg.seed);
-    let ratio = opts.end_lr / opts.start_lr;
-
-    const BETA: f64 = 0.95;
-    let mut avg: Option<f64> = None;
-    let mut best = f64::INFINITY;
-    let mut points = Vec::with_capacity(opts.steps);
-    let mut diverged_at = None;
-    let mut queue = Vec::new().into_iter();
-    for i in 0..opts.steps {
-        let batch = match queue.next() {
-            Some(b) => b,
-            None => {
-                queue = cfg.batching.epoch(p.train.rows, &mut rng).into_iter();
-                queue.next().ok_or_else(|| bad("the training set gives no batches".into()))?
-            }
-        };
-        let lr = opts.start_lr * ratio.powf(i as f64 / (opts.steps - 1) as f64);
-        let (x, y) = split.batch(&batch, &device);
-        let (out, own_penalty) = model.forward_with_penalty(x);
-        let mut loss = data_loss(out, &y);
-        if let Some(r) = own_penalty {
-            loss = loss + r;
-        }
-        if let Some(t) = penalty.term(&model, batch.len()) {
-            loss = loss + t;
-        }
-        let value = loss.clone().into_scalar::<f64>();
-        let smoothed = match avg {
-            None => value,
-            Some(a) => BETA * a + (1.0 - BETA) * value,
-        };
-        avg = Some(smoothed);
-        if !value.is_finite() || !smoothed.is_finite() || smoothed > opts.diverge_factor * best {
-            diverged_at = Some(i + 1);
-            if value.is_finite() {
-                points.push((lr, value, smoothed));
-            }
-            break;
-        }
-        best = best.min(smoothed);
-        points.push((lr, value, smoothed));
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optim.step(lr, model, grads);
-    }
+    opts.validate()?;
+    let (points, diverged_at) = range_test(cfg, opts)?;
     let (suggested_lr, min_loss_lr) = suggest(&points);
     std::fs::create_dir_all(&opts.out_dir).map_err(|e| TrainError::Output {
         path: opts.out_dir.clone(),
@@ -138,33 +89,64 @@ pub fn lr_find(cfg: &RunConfig, opts: &LrFindOptions) -> Result<LrFindResult, Tr
     })?;
     let svg_path = opts.out_dir.join("lr-find.svg");
     let csv_path = opts.out_dir.join("lr-find.csv");
+    let result = LrFindResult { points, suggested_lr, min_loss_lr, diverged_at, svg_path, csv_path };
     let mut csv = String::from("step,lr,loss,smoothed_loss\n");
-    for (i, (lr, l, s)) in points.iter().enumerate() {
+    for (i, (lr, l, s)) in result.points.iter().enumerate() {
         csv.push_str(&format!("{},{lr:e},{l:e},{s:e}\n", i + 1));
     }
-    let log10 = |v: f64| v.log10();
-    let mut series = vec![
-        Series::new("batch loss", points.iter().map(|&(lr, l, _)| (log10(lr), l)).collect()),
-        Series::new("smoothed loss (EMA, β = 0.95)", points.iter().map(|&(lr, _, s)| (log10(lr), s)).collect()),
-    ];
-    if let Some(lr) = suggested_lr {
-        let (lo, hi) = points.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| (lo.min(p.2), hi.max(p.2)));
-        series.push(Series::new(format!("suggested lr = {lr:.3e}"), vec![(log10(lr), lo), (log10(lr), hi)]));
-    }
-    let spec = ChartSpec {
-        title: "LR range test".into(),
-        x_label: "log10(lr)".into(),
-        y_label: "loss".into(),
-        log_y: false,
-    };
-    let svg = line_chart_svg(&spec, &series)?;
-    write_atomic(&csv_path, csv.as_bytes())?;
-    write_atomic(&svg_path, svg.as_bytes())?;
-    Ok(LrFindResult { points, suggested_lr, min_loss_lr, diverged_at, svg_path, csv_path })
+    crate::checkpoint::write_atomic(&result.csv_path, csv.as_bytes())?;
+    write_chart(&result)?;
+    Ok(result)
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
-    crate::checkpoint::write_atomic(path, bytes)
+/// The steps of the test: `(lr, raw loss, smoothed loss)` for each step taken, and the
+/// step it diverged at, if it did.
+fn range_test(cfg: &RunConfig, opts: &LrFindOptions) -> Result<(Vec<(f64, f64, f64)>, Option<usize>), TrainError> {
+    const BETA: f64 = 0.95;
+    let p = prepare(cfg, opts.device.unwrap_or(cfg.device))?;
+    let mut optim = cfg
+        .optimizer
+        .config
+        .build()
+        .map_err(|e| TrainError::Config { path: PathBuf::from("[optimizer]"), msg: e.to_string() })?
+        .optimizer;
+    let (split, _) = p.splits(cfg);
+    let (device, mut model) = (p.device, p.model);
+    let penalty = Penalty { l2: cfg.loss.l2, l1: cfg.loss.l1 };
+    let mut rng = Rng::new(cfg.seed);
+    let ratio = opts.end_lr / opts.start_lr;
+    let (mut avg, mut best): (Option<f64>, f64) = (None, f64::INFINITY);
+    let mut points = Vec::with_capacity(opts.steps);
+    let mut queue = Vec::new().into_iter();
+    for i in 0..opts.steps {
+        let batch = match queue.next() {
+            Some(b) => b,
+            None => {
+                queue = cfg.batching.epoch(p.train.rows, &mut rng).into_iter();
+                queue.next().ok_or_else(|| TrainError::Config {
+                    path: PathBuf::from("lr-find"),
+                    msg: "the training set gives no batches".into(),
+                })?
+            }
+        };
+        let lr = opts.start_lr * ratio.powf(i as f64 / (opts.steps - 1) as f64);
+        let (x, y) = split.batch(&batch, &device);
+        let loss = batch_loss(&model, x, &y, None, Some((&penalty, batch.len())));
+        let value = loss.clone().into_scalar::<f64>();
+        let smoothed = avg.map_or(value, |a| BETA * a + (1.0 - BETA) * value);
+        avg = Some(smoothed);
+        if !value.is_finite() || !smoothed.is_finite() || smoothed > opts.diverge_factor * best {
+            if value.is_finite() {
+                points.push((lr, value, smoothed));
+            }
+            return Ok((points, Some(i + 1)));
+        }
+        best = best.min(smoothed);
+        points.push((lr, value, smoothed));
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(lr, model, grads);
+    }
+    Ok((points, None))
 }
 
 /// `(steepest-descent lr, lr at the minimum)` of the smoothed curve. The slope is taken
@@ -188,6 +170,29 @@ pub fn suggest(points: &[(f64, f64, f64)]) -> (Option<f64>, f64) {
         }
     }
     (best.map(|(_, lr)| lr), min_lr)
+}
+
+/// Draws the test's curve, and the suggested lr, into `result.svg_path`. The one function
+/// here that draws (the CLI's part).
+pub fn write_chart(result: &LrFindResult) -> Result<(), TrainError> {
+    let points = &result.points;
+    let log10 = |v: f64| v.log10();
+    let mut series = vec![
+        Series::new("batch loss", points.iter().map(|&(lr, l, _)| (log10(lr), l)).collect()),
+        Series::new("smoothed loss (EMA, β = 0.95)", points.iter().map(|&(lr, _, s)| (log10(lr), s)).collect()),
+    ];
+    if let Some(lr) = result.suggested_lr {
+        let (lo, hi) = points.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| (lo.min(p.2), hi.max(p.2)));
+        series.push(Series::new(format!("suggested lr = {lr:.3e}"), vec![(log10(lr), lo), (log10(lr), hi)]));
+    }
+    let spec = ChartSpec {
+        title: "LR range test".into(),
+        x_label: "log10(lr)".into(),
+        y_label: "loss".into(),
+        log_y: false,
+    };
+    let svg = line_chart_svg(&spec, &series)?;
+    crate::checkpoint::write_atomic(&result.svg_path, svg.as_bytes())
 }
 
 #[cfg(test)]
