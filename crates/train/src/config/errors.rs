@@ -14,13 +14,13 @@ pub(super) fn one_line(e: &toml::de::Error, text: &str) -> String {
     let mut msg = e.message().trim().replace('\n', " ");
     match e.span() {
         Some(span) => {
-            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            let line = line_of(text, span.start);
             let snippet = text.lines().nth(line - 1).unwrap_or("").trim();
             // An enum key given a number or a bool: toml only says "wanted string or table";
             // name the accepted values.
             if msg.starts_with("wanted string") {
                 let key = snippet.split('=').next().unwrap_or("").trim().trim_matches('"');
-                if let Some(c) = choices(section_at(text, line).as_deref(), key) {
+                if let Some(c) = choices(section_at(text, span.start).as_deref(), key) {
                     msg = format!("{key} must be one of {c}");
                 }
             }
@@ -52,36 +52,29 @@ fn choices(section: Option<&str>, key: &str) -> Option<String> {
     }
 }
 
-/// The `[table]` that line `line` (1-based) belongs to; `None` at the top level.
-fn section_at(text: &str, line: usize) -> Option<String> {
-    text.lines().take(line).filter_map(header).last()
+/// 1-based line of byte `offset`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
-fn header(l: &str) -> Option<String> {
-    let t = l.trim();
-    let t = t.split('#').next().unwrap_or("").trim();
-    (t.starts_with('[') && !t.starts_with("[[") && t.ends_with(']')).then(|| t[1..t.len() - 1].trim().to_string())
+/// The `[table]` whose header comes last before byte `offset`; `None` at the top level.
+/// (`[[array]]` headers don't count: their keys belong to the table above them.)
+fn section_at(text: &str, offset: usize) -> Option<String> {
+    let doc = toml_edit::ImDocument::parse(text).ok()?;
+    let headers = doc.as_table().iter().filter_map(|(name, item)| Some((item.as_table()?.span()?.start, name)));
+    headers.filter(|&(start, _)| start <= offset).max_by_key(|&(start, _)| start).map(|(_, name)| name.to_string())
 }
 
 /// 1-based line where `key` is set: inside `[section]`, or at the top level when `section`
 /// is `None`. Falls back to the section's header line.
 fn key_line(text: &str, section: Option<&str>, key: &str) -> Option<usize> {
-    let mut current: Option<String> = None;
-    let mut header_line = None;
-    for (i, l) in text.lines().enumerate() {
-        if let Some(h) = header(l) {
-            current = Some(h);
-            if current.as_deref() == section {
-                header_line = Some(i + 1);
-            }
-            continue;
-        }
-        let k = l.split('=').next().unwrap_or("").trim().trim_matches('"');
-        if l.contains('=') && k == key && current.as_deref() == section {
-            return Some(i + 1);
-        }
-    }
-    header_line
+    let doc = toml_edit::ImDocument::parse(text).ok()?;
+    let table = match section {
+        None => doc.as_table(),
+        Some(s) => doc.get(s)?.as_table()?,
+    };
+    let at = table.key(key).and_then(|k| k.span()).or_else(|| section.and(table.span()))?;
+    Some(line_of(text, at.start))
 }
 
 /// The sections that must be tables.
