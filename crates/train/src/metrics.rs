@@ -231,3 +231,54 @@ pub fn as_dtype(x: f64, f32_run: bool) -> f64 {
         x
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_the_writer_writes_reads_back_bit_for_bit() {
+        let dir = tempfile::tempdir().unwrap();
+        let step = |step, loss: f64, momentum| StepRecord {
+            step,
+            epoch: 1,
+            lr: 0.1,
+            loss: as_dtype(loss, true),
+            momentum,
+            grad_norm: Some(std::f64::consts::PI),
+        };
+        let steps = vec![step(1, 0.123456789, None), step(2, 1e-30, Some(0.85))];
+        let epoch = EpochRecord {
+            epoch: 1,
+            train_loss: 0.1 + 0.2,
+            lr: 1e-3 / 3.0,
+            steps: 2,
+            valid_loss: Some(f64::MIN_POSITIVE),
+            valid_accuracy: None,
+            valid_perplexity: Some(1.5),
+        };
+        let mut w = MetricsWriter::open(dir.path(), 0).unwrap();
+        for s in &steps {
+            w.write(s).unwrap();
+        }
+        w.write(&epoch).unwrap();
+        let path = w.finish().unwrap();
+        let (s, e) = read(&path).unwrap();
+        assert_eq!((s, e), (steps, vec![epoch]));
+    }
+
+    #[test]
+    fn other_writers_read_leniently_and_bad_lines_are_named() {
+        let text = "{\"step\":1,\"loss\":null,\"extra\":[1]}\n\n{\"epoch\":1,\"train_loss\":NaN,\"valid_loss\":null}\n";
+        let (s, e) = parse(text, Path::new("m.jsonl")).unwrap();
+        assert!(s[0].loss.is_nan() && s[0].lr.is_nan() && s[0].epoch == 0);
+        assert!(e[0].train_loss.is_nan() && e[0].valid_loss.is_none() && e[0].steps == 1);
+        let e = parse("{\"step\":1,\"loss\":1}\n{oops\n", Path::new("m.jsonl")).unwrap_err().to_string();
+        assert!(e.starts_with("m.jsonl: line 2: not valid JSON"), "{e}");
+        let e = parse("{\"step\":1,\"lr\":\"x\",\"loss\":1}\n", Path::new("m.jsonl")).unwrap_err().to_string();
+        assert!(e.contains("line 1: `lr` must be a number"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("metrics.jsonl"), "\n").unwrap();
+        assert!(read(&dir.path().join("metrics.jsonl")).unwrap_err().to_string().contains("empty"));
+    }
+}
