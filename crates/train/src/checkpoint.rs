@@ -7,13 +7,22 @@
 //! temp folder, every file fsynced, then renamed into place and the parent fsynced: a crash
 //! leaves either the whole checkpoint or none of it. Resume truncates the metrics back to the
 //! checkpoint's length, so the final files equal an uninterrupted run's, byte for byte.
+//!
+//! All saving and loading of a run's model, optimizer, schedules and RNG state lives here.
 
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
+use burn::optim::ModuleOptimizer;
+use burn::store::{BurnpackStore, ModuleSnapshot};
+use burn::tensor::Bytes;
+use descent_model::Model;
+use descent_optim::schedule::Scheduler;
 use serde::{Deserialize, Serialize};
 
+use crate::config::{DeviceChoice, RunConfig};
 use crate::TrainError;
 
 /// Everything besides tensors needed to continue exactly where the checkpoint was taken.
@@ -29,6 +38,13 @@ pub struct CheckpointState {
     pub metrics_len: u64,
     pub early_best: Option<f64>,
     pub early_bad_epochs: usize,
+}
+
+impl CheckpointState {
+    /// A run's start: nothing done, the data-order RNG at `seed`.
+    pub fn fresh(seed: u64) -> Self {
+        Self { epoch: 0, step: 0, rng: seed, metrics_len: 0, early_best: None, early_bad_epochs: 0 }
+    }
 }
 
 pub const MODEL: &str = "model.bpk";
@@ -136,4 +152,114 @@ pub fn crash_point(kind: &str, epoch: u64, index: usize) {
             std::process::abort();
         }
     }
+}
+
+/// The config as the run saw it; a resume must match it.
+#[derive(Serialize)]
+struct RunIdentity<'a> {
+    config: &'a RunConfig,
+    device: DeviceChoice,
+}
+
+/// Readies the run folder and writes `run.json`. A fresh run clears what an earlier run left
+/// there; a resume checks the folder holds this very run, unfinished, and returns its newest
+/// checkpoint (none when it stopped before the first).
+pub fn open_run(
+    run: &Path,
+    cfg: &RunConfig,
+    device: DeviceChoice,
+    resume: bool,
+) -> Result<Option<(PathBuf, CheckpointState)>, TrainError> {
+    let out_err = |msg: String| TrainError::Output { path: run.to_path_buf(), msg };
+    let identity = serde_json::to_vec_pretty(&RunIdentity { config: cfg, device }).map_err(|e| out_err(e.to_string()))?;
+    let latest = if resume {
+        if run.join("metrics.jsonl").exists() {
+            return Err(out_err("this run is already complete (metrics.jsonl exists); nothing to resume".into()));
+        }
+        match std::fs::read(run.join("run.json")) {
+            Ok(saved) if saved == identity => {}
+            Ok(_) => return Err(out_err("the config differs from the one this run was started with (run.json); resume needs the same config".into())),
+            Err(_) => return Err(out_err("not a descent run folder (no run.json); start it without --resume".into())),
+        }
+        latest(run)?
+    } else {
+        for stale in ["metrics.jsonl", "metrics.jsonl.partial", "metrics.csv", "model.bpk", "model.safetensors"] {
+            let _ = std::fs::remove_file(run.join(stale));
+        }
+        let _ = std::fs::remove_dir_all(checkpoints_dir(run));
+        None
+    };
+    std::fs::create_dir_all(run).map_err(|e| out_err(format!("cannot create run folder: {e}")))?;
+    write_atomic(&run.join("run.json"), &identity)?;
+    Ok(latest)
+}
+
+/// Saves a checkpoint of the run at `state`: the model, the optimizer and the schedules
+/// (`named` as [`Schedules::named`](crate::schedules::Schedules::named) gives them).
+pub fn save_training(
+    run: &Path,
+    model: &Model,
+    optim: &ModuleOptimizer,
+    named: &[(String, &Scheduler)],
+    state: &CheckpointState,
+    keep_last: usize,
+) -> Result<PathBuf, TrainError> {
+    let optim_bytes = optim
+        .into_bytes()
+        .map(|b| b.to_vec())
+        .map_err(|e| TrainError::Output { path: run.join(OPTIMIZER), msg: e.to_string() })?;
+    let mut files = vec![(MODEL, model_bytes(model)?), (OPTIMIZER, optim_bytes)];
+    if !named.is_empty() {
+        let record = named.iter().fold(LrSchedulerRecord::new(), |r, (name, s)| r.with_record(name, LrScheduler::to_record(*s)));
+        let bytes = record.into_bytes().map_err(|e| TrainError::Output { path: run.join(SCHEDULER), msg: e.to_string() })?;
+        files.push((SCHEDULER, bytes.to_vec()));
+    }
+    save(run, &files, state, keep_last)
+}
+
+/// Puts checkpoint `dir`'s model, optimizer and schedules back.
+pub fn restore(
+    dir: &Path,
+    model: Model,
+    optim: ModuleOptimizer,
+    named: Vec<(String, &mut Scheduler)>,
+) -> Result<(Model, ModuleOptimizer), TrainError> {
+    let model = load_model(model, &dir.join(MODEL))?;
+    let p = dir.join(OPTIMIZER);
+    let bytes = std::fs::read(&p).map_err(|e| TrainError::Output { path: p.clone(), msg: format!("cannot read: {e}") })?;
+    let optim = optim
+        .from_bytes(Bytes::from_bytes_vec(bytes))
+        .map_err(|e| TrainError::Output { path: p.clone(), msg: e.to_string() })?;
+    if !named.is_empty() {
+        let p = dir.join(SCHEDULER);
+        let bad = |msg: String| TrainError::Output { path: p.clone(), msg };
+        let bytes = std::fs::read(&p).map_err(|e| bad(format!("cannot read: {e}")))?;
+        let record = LrSchedulerRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| bad(e.to_string()))?;
+        for (name, s) in named {
+            s.try_load_record(&record.record(&name)).map_err(|e| bad(e.to_string()))?;
+        }
+    }
+    Ok((model, optim))
+}
+
+/// The model as burnpack bytes (`model.bpk`, `best.bpk`, a checkpoint's model).
+pub fn model_bytes(model: &Model) -> Result<Vec<u8>, TrainError> {
+    let fail = |e: String| TrainError::Output { path: "model.bpk".into(), msg: e };
+    let mut store = BurnpackStore::from_bytes(None).clear_metadata();
+    model.save_into(&mut store).map_err(|e| fail(e.to_string()))?;
+    let bytes = store.get_bytes().map_err(|e| fail(e.to_string()))?;
+    Ok(bytes.to_vec())
+}
+
+/// Loads burnpack `path` into `model`, which must have the same parameters.
+pub fn load_model(model: Model, path: &Path) -> Result<Model, TrainError> {
+    let bad = |msg: String| TrainError::Output { path: path.to_path_buf(), msg };
+    let bytes = std::fs::read(path).map_err(|e| bad(format!("cannot read: {e}")))?;
+    let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(bytes)));
+    let mut model = model;
+    let r = model.load_from(&mut store).map_err(|e| bad(e.to_string()))?;
+    if !r.errors.is_empty() || !r.missing.is_empty() {
+        return Err(bad(format!("checkpoint does not fit the model: {r}")));
+    }
+    Ok(model)
 }

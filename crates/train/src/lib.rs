@@ -7,13 +7,18 @@ pub mod checkpoint;
 pub mod config;
 pub mod data;
 pub mod device;
+pub mod epoch;
 pub mod error;
 #[cfg(feature = "learner")]
 pub mod learner;
 pub mod loss;
 pub mod lr_find;
 pub mod metrics;
+pub mod progress;
 pub mod rng;
+pub mod schedules;
+pub mod setup;
+pub mod step;
 pub mod trainer;
 
 pub use config::RunConfig;

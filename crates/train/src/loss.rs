@@ -4,9 +4,14 @@
 //!   `L = (1/(m·k))·Σ (ŷ − y)²`.
 //! - `cross_entropy`: torch's `CrossEntropyLoss()` on logits with integer class targets:
 //!   `L = −(1/m)·Σᵢ log softmax(zᵢ)[yᵢ]`.
+//!
+//! [`batch_loss`] is the one place the training loss is assembled from these and the
+//! penalties (the trainer and the LR range test both use it).
 
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Int, Tensor};
+use descent_model::Model;
+use descent_optim::penalty::Penalty;
 
 /// Targets of a batch: real values for regression, class indices for classification.
 #[derive(Clone, Debug)]
@@ -32,6 +37,32 @@ pub fn data_loss(output: Tensor<2>, targets: &Targets) -> Tensor<1> {
         Targets::Values(y) => mse(output, y.clone()),
         Targets::Classes(c) => cross_entropy(output, c.clone()),
     }
+}
+
+/// The training loss of one batch (or one micro-batch of an accumulated step), summed in
+/// the order the numbers depend on: the data loss plus the model's own penalty (MF's
+/// embedding L2, a per-sample mean like the data loss, so it takes the same micro-batch
+/// weight), times `weight` (`n_i/Σn`, only when a step has several micro-batches), plus the
+/// `[loss]` L1/L2 term over the parameters with `m` samples — given once per step.
+pub fn batch_loss(
+    model: &Model,
+    x: Tensor<2>,
+    y: &Targets,
+    weight: Option<f64>,
+    penalty: Option<(&Penalty, usize)>,
+) -> Tensor<1> {
+    let (out, own_penalty) = model.forward_with_penalty(x);
+    let mut loss = data_loss(out, y);
+    if let Some(r) = own_penalty {
+        loss = loss + r;
+    }
+    if let Some(w) = weight {
+        loss = loss.mul_scalar(w);
+    }
+    if let Some(term) = penalty.and_then(|(p, m)| p.term(model, m)) {
+        loss = loss + term;
+    }
+    loss
 }
 
 /// Number of correct argmax predictions (classification only).

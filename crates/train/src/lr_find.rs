@@ -18,11 +18,10 @@ use std::path::PathBuf;
 use burn::optim::GradientsParams;
 use descent_optim::penalty::Penalty;
 
-use crate::config::RunConfig;
-use crate::config::DeviceChoice;
-use crate::loss::data_loss;
+use crate::config::{DeviceChoice, RunConfig};
+use crate::loss::batch_loss;
 use crate::rng::Rng;
-use crate::trainer::{prepare, Split};
+use crate::setup::prepare;
 use crate::TrainError;
 
 /// How to run the range test.
@@ -42,6 +41,25 @@ impl Default for LrFindOptions {
     }
 }
 
+impl LrFindOptions {
+    fn validate(&self) -> Result<(), TrainError> {
+        let bad = |msg: String| Err(TrainError::Config { path: PathBuf::from("lr-find"), msg });
+        if !(self.start_lr > 0.0 && self.end_lr > self.start_lr && self.end_lr.is_finite()) {
+            return bad(format!(
+                "needs 0 < start_lr < end_lr (finite), got start_lr = {}, end_lr = {}",
+                self.start_lr, self.end_lr
+            ));
+        }
+        if self.steps < 2 {
+            return bad(format!("needs at least 2 steps, got {}", self.steps));
+        }
+        if !(self.diverge_factor > 1.0) {
+            return bad(format!("diverge_factor must be > 1, got {}", self.diverge_factor));
+        }
+        Ok(())
+    }
+}
+
 /// What the test saw.
 #[derive(Debug, Clone)]
 pub struct LrFindResult {
@@ -55,79 +73,62 @@ pub struct LrFindResult {
     pub diverged_at: Option<usize>,
 }
 
+/// Runs the range test. Writing its curve (`lr-find.csv`, `lr-find.svg`) is the CLI's part.
 pub fn lr_find(cfg: &RunConfig, opts: &LrFindOptions) -> Result<LrFindResult, TrainError> {
-    let bad = |msg: String| TrainError::Config { path: PathBuf::from("lr-find"), msg };
-    if !(opts.start_lr > 0.0 && opts.end_lr > opts.start_lr && opts.end_lr.is_finite()) {
-        return Err(bad(format!(
-            "needs 0 < start_lr < end_lr (finite), got start_lr = {}, end_lr = {}",
-            opts.start_lr, opts.end_lr
-        )));
-    }
-    if opts.steps < 2 {
-        return Err(bad(format!("needs at least 2 steps, got {}", opts.steps)));
-    }
-    if !(opts.diverge_factor > 1.0) {
-        return Err(bad(format!("diverge_factor must be > 1, got {}", opts.diverge_factor)));
-    }
-    let choice = opts.device.unwrap_or(cfg.device);
-    let p = prepare(cfg, choice)?;
-    let (device, mut model) = (p.device, p.model);
+    opts.validate()?;
+    let (points, diverged_at) = range_test(cfg, opts)?;
+    let (suggested_lr, min_loss_lr) = suggest(&points);
+    Ok(LrFindResult { points, suggested_lr, min_loss_lr, diverged_at })
+}
+
+/// The steps of the test: `(lr, raw loss, smoothed loss)` for each step taken, and the
+/// step it diverged at, if it did.
+fn range_test(cfg: &RunConfig, opts: &LrFindOptions) -> Result<(Vec<(f64, f64, f64)>, Option<usize>), TrainError> {
+    const BETA: f64 = 0.95;
+    let p = prepare(cfg, opts.device.unwrap_or(cfg.device))?;
     let mut optim = cfg
         .optimizer
         .config
         .build()
         .map_err(|e| TrainError::Config { path: PathBuf::from("[optimizer]"), msg: e.to_string() })?
         .optimizer;
-    let f64_data = cfg.dtype == crate::config::DType::F64;
-    let split = Split::new(&p.train, cfg.loss.kind, &device, f64_data);
+    let (split, _) = p.splits(cfg);
+    let (device, mut model) = (p.device, p.model);
     let penalty = Penalty { l2: cfg.loss.l2, l1: cfg.loss.l1 };
     let mut rng = Rng::new(cfg.seed);
     let ratio = opts.end_lr / opts.start_lr;
-
-    const BETA: f64 = 0.95;
-    let mut avg: Option<f64> = None;
-    let mut best = f64::INFINITY;
+    let (mut avg, mut best): (Option<f64>, f64) = (None, f64::INFINITY);
     let mut points = Vec::with_capacity(opts.steps);
-    let mut diverged_at = None;
     let mut queue = Vec::new().into_iter();
     for i in 0..opts.steps {
         let batch = match queue.next() {
             Some(b) => b,
             None => {
                 queue = cfg.batching.epoch(p.train.rows, &mut rng).into_iter();
-                queue.next().ok_or_else(|| bad("the training set gives no batches".into()))?
+                queue.next().ok_or_else(|| TrainError::Config {
+                    path: PathBuf::from("lr-find"),
+                    msg: "the training set gives no batches".into(),
+                })?
             }
         };
         let lr = opts.start_lr * ratio.powf(i as f64 / (opts.steps - 1) as f64);
         let (x, y) = split.batch(&batch, &device);
-        let (out, own_penalty) = model.forward_with_penalty(x);
-        let mut loss = data_loss(out, &y);
-        if let Some(r) = own_penalty {
-            loss = loss + r;
-        }
-        if let Some(t) = penalty.term(&model, batch.len()) {
-            loss = loss + t;
-        }
+        let loss = batch_loss(&model, x, &y, None, Some((&penalty, batch.len())));
         let value = loss.clone().into_scalar::<f64>();
-        let smoothed = match avg {
-            None => value,
-            Some(a) => BETA * a + (1.0 - BETA) * value,
-        };
+        let smoothed = avg.map_or(value, |a| BETA * a + (1.0 - BETA) * value);
         avg = Some(smoothed);
         if !value.is_finite() || !smoothed.is_finite() || smoothed > opts.diverge_factor * best {
-            diverged_at = Some(i + 1);
             if value.is_finite() {
                 points.push((lr, value, smoothed));
             }
-            break;
+            return Ok((points, Some(i + 1)));
         }
         best = best.min(smoothed);
         points.push((lr, value, smoothed));
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optim.step(lr, model, grads);
     }
-    let (suggested_lr, min_loss_lr) = suggest(&points);
-    Ok(LrFindResult { points, suggested_lr, min_loss_lr, diverged_at })
+    Ok((points, None))
 }
 
 /// `(steepest-descent lr, lr at the minimum)` of the smoothed curve. The slope is taken

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 
 use burn::tensor::{Device, Tensor, TensorData};
 
+use crate::rng::Rng;
 use crate::TrainError;
 
 /// A loaded table: features and targets, row-major.
@@ -96,13 +97,17 @@ pub(crate) fn err(path: &Path, msg: impl Into<String>) -> TrainError {
     TrainError::Data { path: path.to_path_buf(), msg: msg.into() }
 }
 
-/// `PathBuf` relative to a config file's folder.
-pub fn resolve(base: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        base.join(p)
-    }
+/// Holds out `round(f·N)` rows chosen from `seed` (a stream separate from the data order);
+/// both parts keep file order.
+pub fn split(table: &Table, fraction: f64, seed: u64) -> (Table, Table) {
+    let mut order: Vec<usize> = (0..table.rows).collect();
+    Rng::new(seed ^ 0x5851_F42D_4C95_7F2D).shuffle(&mut order);
+    let n_valid = ((table.rows as f64) * fraction).round() as usize;
+    let mut valid: Vec<usize> = order[..n_valid].to_vec();
+    let mut train: Vec<usize> = order[n_valid..].to_vec();
+    valid.sort_unstable();
+    train.sort_unstable();
+    (table.subset(&train), table.subset(&valid))
 }
 
 /// A run's data: training rows, optional validation rows, and what they tell the model.
@@ -127,38 +132,13 @@ pub fn load(data: &crate::config::DataSection, seed: u64) -> Result<Dataset, Tra
     let mut unigram = None;
     let (train_path, mut valid_path) = (path(&data.train), path(&data.valid));
     let (train, valid) = match data.kind {
-        DataKind::Csv => {
-            let targets = data.target_names();
-            let t = load_csv(&train_path, &targets)?;
-            let v = match &data.valid {
-                Some(p) => {
-                    let v = load_csv(p, &targets)?;
-                    if v.feature_names != t.feature_names {
-                        return Err(err(
-                            p,
-                            format!("columns differ from {}: expected features {:?}", train_path.display(), t.feature_names),
-                        ));
-                    }
-                    Some(v)
-                }
-                None => None,
-            };
-            (t, v)
-        }
+        DataKind::Csv => csv_files(data, &train_path)?,
         DataKind::Idx => {
-            let (t, image) = idx::load_idx(&path(&data.images), &path(&data.labels))?;
+            let (t, v, image) = idx_files(data)?;
             shape.image = Some(image);
-            let v = match (&data.valid_images, &data.valid_labels) {
-                (Some(i), Some(l)) => {
-                    let (v, vimage) = idx::load_idx(i, l)?;
-                    if vimage != image {
-                        return Err(err(i, format!("images are {vimage:?}, but {} holds {image:?}", path(&data.images).display())));
-                    }
-                    valid_path = i.clone();
-                    Some(v)
-                }
-                _ => None,
-            };
+            if let (Some(i), Some(_)) = (&data.valid_images, &v) {
+                valid_path = i.clone();
+            }
             (t, v)
         }
         DataKind::Digits | DataKind::Mnist5k => {
@@ -200,6 +180,30 @@ pub fn load(data: &crate::config::DataSection, seed: u64) -> Result<Dataset, Tra
     finish(train, valid, data, seed, train_path, valid_path, shape, unigram)
 }
 
+/// `train` and `valid` CSV files, which must have the same feature columns.
+fn csv_files(data: &crate::config::DataSection, train_path: &Path) -> Result<(Table, Option<Table>), TrainError> {
+    let targets = data.target_names();
+    let t = load_csv(train_path, &targets)?;
+    let Some(p) = &data.valid else { return Ok((t, None)) };
+    let v = load_csv(p, &targets)?;
+    if v.feature_names != t.feature_names {
+        return Err(err(p, format!("columns differ from {}: expected features {:?}", train_path.display(), t.feature_names)));
+    }
+    Ok((t, Some(v)))
+}
+
+/// IDX `images` + `labels` (and the validation pair, same image size), and the image size.
+fn idx_files(data: &crate::config::DataSection) -> Result<(Table, Option<Table>, [usize; 2]), TrainError> {
+    let path = |p: &Option<PathBuf>| p.clone().unwrap_or_default();
+    let (t, image) = idx::load_idx(&path(&data.images), &path(&data.labels))?;
+    let (Some(i), Some(l)) = (&data.valid_images, &data.valid_labels) else { return Ok((t, None, image)) };
+    let (v, vimage) = idx::load_idx(i, l)?;
+    if vimage != image {
+        return Err(err(i, format!("images are {vimage:?}, but {} holds {image:?}", path(&data.images).display())));
+    }
+    Ok((t, Some(v), image))
+}
+
 #[allow(clippy::too_many_arguments)]
 fn finish(
     train: Table,
@@ -215,7 +219,7 @@ fn finish(
     let (train, valid, valid_path) = match (valid, data.valid_fraction) {
         (Some(v), _) => (train, Some(v), valid_path),
         (None, Some(f)) => {
-            let (t, v) = crate::trainer::split(&train, f, seed);
+            let (t, v) = split(&train, f, seed);
             if t.rows == 0 || v.rows == 0 {
                 return Err(TrainError::Config {
                     path: name(&train_path),

@@ -89,11 +89,11 @@ fn the_validation_split_is_deterministic_and_disjoint() {
     let csv = dir.path().join("blobs.csv");
     blobs(&csv);
     let t = descent_train::data::load_csv(&csv, &["label".to_string()]).unwrap();
-    let (a1, b1) = descent_train::trainer::split(&t, 0.2, 9);
-    let (a2, b2) = descent_train::trainer::split(&t, 0.2, 9);
+    let (a1, b1) = descent_train::data::split(&t, 0.2, 9);
+    let (a2, b2) = descent_train::data::split(&t, 0.2, 9);
     assert_eq!((a1.lines.clone(), b1.lines.clone()), (a2.lines, b2.lines));
     assert_eq!(b1.rows, 60);
     assert!(a1.lines.iter().all(|l| !b1.lines.contains(l)));
-    let (_, b3) = descent_train::trainer::split(&t, 0.2, 10);
+    let (_, b3) = descent_train::data::split(&t, 0.2, 10);
     assert_ne!(b1.lines, b3.lines);
 }

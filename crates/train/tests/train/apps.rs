@@ -244,7 +244,7 @@ fn mf_beats_the_mean_rating_on_held_out_ratings() {
     let s = run_toml(MF, dir.path(), None);
     // Baseline: predicting the training mean, scored on the held-out ratings.
     let g = SyntheticRatings { users: 60, items: 50, rank: 2, density: 0.6, noise_std: 0.3, seed: 2 };
-    let (t, v) = descent_train::trainer::split(&g.generate(), 0.2, 2);
+    let (t, v) = descent_train::data::split(&g.generate(), 0.2, 2);
     let mean = t.targets.iter().sum::<f64>() / t.rows as f64;
     let base = v.targets.iter().map(|y| (y - mean).powi(2)).sum::<f64>() / v.rows as f64;
     let mse = s.epochs.last().unwrap().valid_loss.unwrap();

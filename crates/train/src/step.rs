@@ -1,0 +1,222 @@
+//! One optimizer step, PyTorch's order: zero grads → forward → loss → backward → (clip) →
+//! step. Burn has no accumulated `.grad` to zero: each `backward()` returns fresh gradients.
+//!
+//! Around it: gradient accumulation over micro-batches, clipping, and the divergence guard
+//! that stops at the first non-finite loss or gradient norm.
+
+use std::path::PathBuf;
+
+use burn::module::{Module, ModuleVisitor, Param, ParamGroup, ParamId};
+use burn::optim::{GradientsAccumulator, GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Tensor};
+use descent_model::Model;
+use descent_optim::penalty::Penalty;
+use descent_optim::{clip_grad_norm, clip_grad_value, NormType};
+
+use crate::batching::Batch;
+use crate::config::RunConfig;
+use crate::loss::batch_loss;
+use crate::schedules::Schedules;
+use crate::setup::Split;
+use crate::TrainError;
+
+#[derive(Clone, Copy)]
+enum Clip {
+    None,
+    /// max_norm, norm_type, error_if_nonfinite
+    Norm(f64, NormType, bool),
+    Value(f64),
+}
+
+/// Where a step is, for its error messages.
+#[derive(Debug, Clone, Copy)]
+pub struct At {
+    pub step: u64,
+    pub epoch: u64,
+    /// The lr the step uses.
+    pub lr: f64,
+}
+
+/// What a step saw: the loss before the update (penalties included) and the gradient norm
+/// before clipping (torch's `clip_grad_norm_` return value).
+#[derive(Debug, Clone, Copy)]
+pub struct StepLoss {
+    pub loss: f64,
+    pub grad_norm: f64,
+}
+
+/// The optimizer (with its parameter groups) and what the config puts around its step.
+pub struct Stepper {
+    pub optim: ModuleOptimizer,
+    clip: Clip,
+    penalty: Penalty,
+}
+
+fn optim_err(msg: String) -> TrainError {
+    TrainError::Config { path: PathBuf::from("[optimizer]"), msg }
+}
+
+impl Stepper {
+    /// The config's optimizer, its parameter groups matched against `model`, and the
+    /// schedules that drive their rates.
+    pub fn build(cfg: &RunConfig, model: &Model) -> Result<(Self, Schedules), TrainError> {
+        let built = cfg.optimizer.config.build().map_err(|e| optim_err(e.to_string()))?;
+        let mut schedules = Schedules::new(cfg, built.lr, built.momentum.clone())?;
+        let mut optim = built.optimizer;
+        let paths = param_paths(model);
+        for (i, g) in cfg.optimizer.groups.iter().enumerate() {
+            let at = format!("[[optimizer.groups]] #{}", i + 1);
+            let pg = descent_optim::param_group(&g.params).map_err(|e| optim_err(format!("{at}: {e}")))?;
+            // Matched here against the network's own paths (`layers.0.weight`), then handed
+            // to Burn by id: Burn's paths start with the `Model` variant (`Mlp.layers.0.weight`).
+            let matched: Vec<ParamId> =
+                paths.iter().filter(|(id, p)| pg.matches(id, Some(p.as_str()))).map(|(id, _)| *id).collect();
+            if matched.is_empty() {
+                let all: Vec<&str> = paths.iter().map(|(_, p)| p.as_str()).collect();
+                return Err(optim_err(format!(
+                    "{at}: params = {:?} matches no parameter; the model's parameters are {}",
+                    g.params,
+                    all.join(", ")
+                )));
+            }
+            let own_lr = g.overrides.contains_key("lr");
+            let (o, knobs) = g
+                .config
+                .add_group(optim, ParamGroup::from_ids(matched), own_lr)
+                .map_err(|e| optim_err(format!("{at}: {e}")))?;
+            optim = o;
+            schedules.add_group(cfg, knobs, g.config.lr(), own_lr)?;
+        }
+        let o = &cfg.optimizer;
+        let clip = match (o.clip_grad_norm, o.clip_grad_value) {
+            (Some(max_norm), _) => Clip::Norm(max_norm, o.norm_type, o.error_if_nonfinite),
+            (None, Some(v)) => Clip::Value(v),
+            (None, None) => Clip::None,
+        };
+        let penalty = Penalty { l2: cfg.loss.l2, l1: cfg.loss.l1 };
+        Ok((Self { optim, clip, penalty }, schedules))
+    }
+
+    /// One optimizer step on the micro-batches `micro` of `split`.
+    pub fn step(
+        &mut self,
+        model: Model,
+        split: &Split,
+        micro: &[Batch],
+        device: &Device,
+        at: At,
+    ) -> Result<(Model, StepLoss), TrainError> {
+        let (loss, mut grads) = self.gradients(&model, split, micro, device);
+        let grad_norm = self.clip(&model, &mut grads, at)?;
+        if !loss.is_finite() || !grad_norm.is_finite() {
+            let what =
+                if loss.is_finite() { format!("the gradient norm became {grad_norm}") } else { format!("the loss became {loss}") };
+            return Err(TrainError::Diverged(format!(
+                "{what} at step {} (epoch {}): the run diverged — try a lower lr (this step used {}); the last good checkpoint, if any, is intact",
+                at.step, at.epoch, at.lr
+            )));
+        }
+        Ok((self.optim.step(at.lr, model, grads), StepLoss { loss, grad_norm }))
+    }
+
+    /// The step's loss and gradients. Gradient accumulation: micro-batch i's mean loss
+    /// weighted by n_i/Σn, the penalty once with m = Σn, so the step is the union batch's.
+    fn gradients(&self, model: &Model, split: &Split, micro: &[Batch], device: &Device) -> (f64, GradientsParams) {
+        let total: usize = micro.iter().map(Batch::len).sum();
+        let mut value = 0.0;
+        let mut accumulated: Option<GradientsAccumulator<Model>> = None;
+        let mut single = None;
+        for (i, batch) in micro.iter().enumerate() {
+            let (x, y) = split.batch(batch, device);
+            let weight = (micro.len() > 1).then(|| batch.len() as f64 / total as f64);
+            let loss = batch_loss(model, x, &y, weight, (i == 0).then_some((&self.penalty, total)));
+            value += loss.clone().into_scalar::<f64>();
+            let grads = GradientsParams::from_grads(loss.backward(), model);
+            if micro.len() == 1 {
+                single = Some(grads);
+            } else {
+                accumulated.get_or_insert_with(GradientsAccumulator::new).accumulate(model, grads);
+            }
+        }
+        let grads = match (single, accumulated) {
+            (Some(g), _) => g,
+            (None, Some(mut a)) => a.grads(),
+            (None, None) => GradientsParams::new(),
+        };
+        (value, grads)
+    }
+
+    /// Clips `grads` as configured; returns the norm before clipping.
+    fn clip(&self, model: &Model, grads: &mut GradientsParams, at: At) -> Result<f64, TrainError> {
+        match self.clip {
+            Clip::Norm(max_norm, norm_type, error_if_nonfinite) => {
+                clip_grad_norm(model, grads, max_norm, norm_type, error_if_nonfinite).map_err(|e| {
+                    TrainError::Diverged(format!(
+                        "at step {} (epoch {}): {e} — try a lower lr (this step used {})",
+                        at.step, at.epoch, at.lr
+                    ))
+                })
+            }
+            Clip::Value(v) => {
+                let norm = grad_norm(model, grads);
+                clip_grad_value(model, grads, v);
+                Ok(norm)
+            }
+            Clip::None => Ok(grad_norm(model, grads)),
+        }
+    }
+}
+
+/// Global L2 norm of all gradients (the `grad_norm` metric, and the divergence check).
+/// Not descent-optim's `clip_grad_norm` norm: that one takes the norm of per-tensor norms in
+/// the gradients' dtype, this one sums squares and takes the root in f64 — other bits, and
+/// the metric's bits must stay as they were.
+struct GradNorm<'a> {
+    grads: &'a GradientsParams,
+    acc: Option<Tensor<1>>,
+}
+
+impl ModuleVisitor for GradNorm<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if let Some(g) = self.grads.get::<D>(param.id) {
+            let s = (g.clone() * g).sum();
+            self.acc = Some(match self.acc.take() {
+                Some(a) => a + s,
+                None => s,
+            });
+        }
+    }
+}
+
+fn grad_norm(model: &Model, grads: &GradientsParams) -> f64 {
+    let mut v = GradNorm { grads, acc: None };
+    model.visit(&mut v);
+    v.acc.map(|s| s.into_scalar::<f64>().sqrt()).unwrap_or(0.0)
+}
+
+/// Every float parameter's id and path (`layers.0.weight`), as parameter groups see them.
+fn param_paths(model: &Model) -> Vec<(ParamId, String)> {
+    // The entered module names joined by dots, as Burn builds parameter paths.
+    struct Paths {
+        stack: Vec<String>,
+        out: Vec<(ParamId, String)>,
+    }
+    impl ModuleVisitor for Paths {
+        fn enter_module(&mut self, name: &str, _: &str) {
+            self.stack.push(name.to_string());
+        }
+        fn exit_module(&mut self, _: &str, _: &str) {
+            self.stack.pop();
+        }
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            self.out.push((param.id, self.stack.join(".")));
+        }
+    }
+    let mut v = Paths { stack: Vec::new(), out: Vec::new() };
+    model.visit(&mut v);
+    // Drop the leading `Model` variant (`Mlp.`): users name the network's own paths.
+    v.out
+        .into_iter()
+        .map(|(id, p)| (id, p.split_once('.').map(|(_, rest)| rest.to_string()).unwrap_or(p)))
+        .collect()
+}
