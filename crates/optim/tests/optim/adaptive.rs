@@ -2,7 +2,7 @@
 //! (`fixtures/optim_trajectories.json`, single-tensor path, f64), record round trips, serde
 //! keys and defaults, and torch's validation messages.
 
-mod common;
+use crate::common;
 
 use burn::module::{Module, Param};
 use burn::optim::{GradientsParams, Optimizer};
