@@ -24,24 +24,38 @@
 //! | state records (save / resume) | [`record`] |
 //! | learning-rate schedules (PyTorch's `lr_scheduler`) | [`schedule`] |
 
+#[macro_use]
+pub mod hyper;
+pub mod record;
+
+mod check;
+pub mod error;
+#[cfg(feature = "fused")]
+mod fused;
+pub mod parts;
+pub mod regularization;
+
 pub mod adadelta;
 pub mod adagrad;
 pub mod adam;
+mod adam_core;
 pub mod adamax;
 pub mod adamw;
-pub mod clip;
-pub mod config;
-pub mod error;
-pub mod groups;
-mod fused;
 pub mod lion;
 pub mod nadam;
-pub mod penalty;
 pub mod radam;
-pub mod record;
 pub mod rmsprop;
-pub mod schedule;
 pub mod sgd;
+
+pub mod clip;
+pub mod config;
+pub mod groups;
+pub mod schedule;
+
+/// L1 / L2 loss penalties; kept at their old path, now in [`regularization`].
+pub mod penalty {
+    pub use crate::regularization::Penalty;
+}
 
 pub use adadelta::{Adadelta, AdadeltaConfig, AdadeltaState};
 pub use adagrad::{Adagrad, AdagradConfig, AdagradState};
@@ -57,4 +71,6 @@ pub use rmsprop::{RmsProp, RmsPropConfig, RmsPropState};
 pub use error::OptimError;
 pub use groups::{param_group, GroupKnobs, GroupLr};
 pub use schedule::{table, BoundScheduler, Scheduler, SchedulerConfig};
-pub use sgd::{HyperParam, Sgd, SgdConfig, SgdState};
+pub use hyper::HyperParam;
+pub use regularization::{Penalty, WeightDecay};
+pub use sgd::{Sgd, SgdConfig, SgdState};

@@ -24,7 +24,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::{check_finite, py_float, Group};
+use super::{check_finite, Group};
+use crate::check::py_float;
 use crate::OptimError;
 
 fn default_step_size_up() -> usize {

@@ -34,7 +34,7 @@ impl ExponentialConfig {
         if self.gamma < 0.0 {
             return Err(OptimError::invalid(format!(
                 "ExponentialLR gamma must be >= 0, but got {}",
-                super::py_float(self.gamma)
+                crate::check::py_float(self.gamma)
             )));
         }
         Ok(())

@@ -75,6 +75,7 @@ pub use polynomial::PolynomialConfig;
 pub use sequential::SequentialConfig;
 pub use step::StepConfig;
 
+use crate::check::py_float;
 use crate::OptimError;
 use chained::Chained;
 use cosine_warm_restarts::WarmRestarts;
@@ -743,68 +744,5 @@ pub(crate) fn check_finite(class: &str, name: &str, value: f64) -> Result<(), Op
             "{class} {name} must be a finite number, but got {}",
             py_float(value)
         )))
-    }
-}
-
-/// A float as Python's `repr` writes it (`0.1`, `2.0`, `1e-08`, `1e+16`, `inf`), for
-/// PyTorch's messages.
-pub(crate) fn py_float(x: f64) -> String {
-    if x.is_nan() {
-        return "nan".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    let sign = if x.is_sign_negative() { "-" } else { "" };
-    if x == 0.0 {
-        return format!("{sign}0.0");
-    }
-    // Shortest round-trip digits, as Python's repr uses.
-    let sci = format!("{:e}", x.abs());
-    let (mantissa, exp) = sci.split_once('e').expect("`{:e}` has an exponent");
-    let exp: i32 = exp.parse().expect("integer exponent");
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let n = digits.len() as i32;
-    if (-4..16).contains(&exp) {
-        let point = exp + 1;
-        if point <= 0 {
-            format!("{sign}0.{}{digits}", "0".repeat((-point) as usize))
-        } else if point >= n {
-            format!("{sign}{digits}{}.0", "0".repeat((point - n) as usize))
-        } else {
-            let (a, b) = digits.split_at(point as usize);
-            format!("{sign}{a}.{b}")
-        }
-    } else {
-        let (first, rest) = digits.split_at(1);
-        let frac = if rest.is_empty() { String::new() } else { format!(".{rest}") };
-        let esign = if exp < 0 { '-' } else { '+' };
-        format!("{sign}{first}{frac}e{esign}{:02}", exp.abs())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::py_float;
-
-    #[test]
-    fn python_float_repr() {
-        for (x, s) in [
-            (0.1, "0.1"),
-            (2.0, "2.0"),
-            (1.5, "1.5"),
-            (-0.0, "-0.0"),
-            (1e-8, "1e-08"),
-            (1e16, "1e+16"),
-            (1e15, "1000000000000000.0"),
-            (0.0001, "0.0001"),
-            (0.00001, "1e-05"),
-            (1.0 / 3.0, "0.3333333333333333"),
-            (123456.789, "123456.789"),
-            (-2.5e-7, "-2.5e-07"),
-            (f64::INFINITY, "inf"),
-        ] {
-            assert_eq!(py_float(x), s);
-        }
     }
 }

@@ -43,7 +43,7 @@ impl MultiStepConfig {
         if self.gamma < 0.0 {
             return Err(OptimError::invalid(format!(
                 "MultiStepLR gamma must be >= 0, but got {}",
-                super::py_float(self.gamma)
+                crate::check::py_float(self.gamma)
             )));
         }
         Ok(())

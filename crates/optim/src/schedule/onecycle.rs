@@ -33,7 +33,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_finite, py_float, Group};
+use super::{check_finite, Group};
+use crate::check::py_float;
 use crate::OptimError;
 
 fn default_pct_start() -> f64 {

@@ -57,7 +57,7 @@ impl PolynomialConfig {
             return Err(OptimError::invalid(format!(
                 "PolynomialLR power must be >= 0, but got {} (PyTorch raises ZeroDivisionError \
                  at total_iters)",
-                super::py_float(self.power)
+                crate::check::py_float(self.power)
             )));
         }
         Ok(())

@@ -50,7 +50,7 @@ impl StepConfig {
         if self.gamma < 0.0 {
             return Err(OptimError::invalid(format!(
                 "StepLR gamma must be >= 0, but got {}",
-                super::py_float(self.gamma)
+                crate::check::py_float(self.gamma)
             )));
         }
         Ok(())
