@@ -80,6 +80,18 @@ pub(crate) fn check_nonneg(name: &str, x: f64) -> Result<(), OptimError> {
     Ok(())
 }
 
+/// Rejects NaN and ±inf (PyTorch does not check; they make every later lr NaN or inf).
+pub(crate) fn check_finite(class: &str, name: &str, value: f64) -> Result<(), OptimError> {
+    if value.is_finite() {
+        Ok(())
+    } else {
+        Err(OptimError::invalid(format!(
+            "{class} {name} must be a finite number, but got {}",
+            py_float(value)
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::py_float;

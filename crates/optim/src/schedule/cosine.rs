@@ -21,7 +21,7 @@ use std::f64::consts::PI;
 
 use serde::{Deserialize, Serialize};
 
-use super::check_finite;
+use crate::check::check_finite;
 use crate::OptimError;
 
 /// `CosineAnnealingLR(optimizer, T_max, eta_min=0.0)`.

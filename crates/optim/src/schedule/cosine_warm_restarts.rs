@@ -15,7 +15,7 @@ use std::f64::consts::PI;
 
 use serde::{Deserialize, Serialize};
 
-use super::check_finite;
+use crate::check::check_finite;
 use crate::OptimError;
 
 fn default_t_mult() -> i64 {

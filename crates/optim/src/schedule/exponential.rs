@@ -12,7 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::check_finite;
+use crate::check::check_finite;
 use crate::OptimError;
 
 /// `ExponentialLR(optimizer, gamma)`.

@@ -13,7 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::check_finite;
+use crate::check::check_finite;
 use crate::OptimError;
 
 fn default_gamma() -> f64 {

@@ -33,7 +33,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_finite, Group};
+use super::group::Group;
+use crate::check::check_finite;
 use crate::check::py_float;
 use crate::OptimError;
 

@@ -22,7 +22,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_finite, Group};
+use super::group::Group;
+use crate::check::check_finite;
 use crate::OptimError;
 
 fn default_factor() -> f64 {
