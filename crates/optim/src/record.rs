@@ -17,12 +17,15 @@ use burn::tensor::{Device, Tensor};
 
 /// The rule for loaded optimizer state: it lives on the device, and in the dtype, of the
 /// parameter it belongs to. A no-op for state the optimizer made itself.
+///
+/// The dtype changes first, where the state waits: a GPU without f64 could not hold, let
+/// alone cast, an f64 state.
 pub fn land<const D: usize>(state: Tensor<D>, param: &Tensor<D>) -> Tensor<D> {
-    let device = param.device();
-    let state = if state.device() != device { state.to_device(&device) } else { state };
     let dtype = param.dtype();
-    if state.dtype() != dtype {
-        state.cast(dtype)
+    let state = if state.dtype() != dtype { state.cast(dtype) } else { state };
+    let device = param.device();
+    if state.device() != device {
+        state.to_device(&device)
     } else {
         state
     }
@@ -159,7 +162,7 @@ macro_rules! optim_state {
             pub fn to_device(self, device: &burn::tensor::Device) -> Self {
                 Self { $($field: $crate::record::StateField::<D>::to_device(self.$field, device)),* }
             }
-            /// Every tensor on `param`'s device and in its dtype ([`land`](crate::record::land)).
+            /// Every tensor on `param`'s device and in its dtype (descent_optim::record::land).
             pub fn land(self, param: &burn::tensor::Tensor<D>) -> Self {
                 Self { $($field: $crate::record::StateField::<D>::land(self.$field, param)),* }
             }
