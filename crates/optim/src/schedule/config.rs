@@ -29,6 +29,19 @@ use super::step::StepConfig;
 /// kind = "cosine"
 /// T_max = 50
 /// ```
+///
+/// The same from Rust, or from any serde format:
+///
+/// ```
+/// use descent_optim::schedule::SchedulerConfig;
+/// let config: SchedulerConfig = serde_json::from_str(r#"{"kind": "step", "step_size": 2}"#).unwrap();
+/// assert_eq!(config.torch_class(), "StepLR");
+/// let mut scheduler = config.build(0.1, None)?;
+/// scheduler.step();
+/// scheduler.step();
+/// assert!((scheduler.lr() - 0.01).abs() < 1e-12);
+/// # Ok::<(), descent_optim::OptimError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SchedulerConfig {

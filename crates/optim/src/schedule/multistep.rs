@@ -10,6 +10,16 @@
 //!
 //! Closed form (SequentialLR's `step(0)`): `base_lr · γ^#{m ∈ milestones : m ≤ e}`.
 //! Powers use `pow`, as Python's `**` does.
+//!
+//! ```
+//! use descent_optim::schedule::{table, MultiStepConfig, SchedulerConfig};
+//! let config = SchedulerConfig::MultiStep(MultiStepConfig::new(vec![1, 3]));
+//! let lrs: Vec<f64> = table(&config, 0.1, None, 4)?.iter().map(|&(_, lr, _)| lr).collect();
+//! for (lr, want) in lrs.iter().zip([0.1, 0.01, 0.01, 0.001]) {
+//!     assert!((lr - want).abs() < 1e-12, "{lrs:?}");
+//! }
+//! # Ok::<(), descent_optim::OptimError>(())
+//! ```
 
 use serde::{Deserialize, Serialize};
 

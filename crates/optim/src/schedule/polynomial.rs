@@ -9,6 +9,16 @@
 //! ```
 //!
 //! Closed form (SequentialLR's `step(0)`): `base_lr · (1 − min(T, e)/T)^p`.
+//!
+//! ```
+//! use descent_optim::schedule::{table, PolynomialConfig, SchedulerConfig};
+//! let config = SchedulerConfig::Polynomial(PolynomialConfig { total_iters: 4, power: 1.0 });
+//! let lrs: Vec<f64> = table(&config, 0.1, None, 5)?.iter().map(|&(_, lr, _)| lr).collect();
+//! for (lr, want) in lrs.iter().zip([0.1, 0.075, 0.05, 0.025, 0.0]) {
+//!     assert!((lr - want).abs() < 1e-12, "{lrs:?}");
+//! }
+//! # Ok::<(), descent_optim::OptimError>(())
+//! ```
 
 use serde::{Deserialize, Serialize};
 
