@@ -82,16 +82,8 @@ impl Adam {
     }
 }
 
-crate::optim_state! {
-    /// Per-parameter state of Adam and AdamW: torch's `step`, `exp_avg`, `exp_avg_sq` and, with
-    /// amsgrad, `max_exp_avg_sq`.
-    pub struct AdamState<const D: usize> {
-        pub step: u64,
-        pub exp_avg: Tensor<D>,
-        pub exp_avg_sq: Tensor<D>,
-        pub max_exp_avg_sq: Option<Tensor<D>>,
-    }
-}
+/// Kept at its old path: `descent_optim::adam::AdamState`.
+pub use crate::adam_core::AdamState;
 
 impl Optimizer for Adam {
     type State<const D: usize> = AdamState<D>;

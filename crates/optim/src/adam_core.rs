@@ -6,7 +6,18 @@ use burn::tensor::Tensor;
 
 use crate::parts::{addcdiv, amsgrad_max, bias_correction, first_moment, maximize, second_moment};
 use crate::regularization::WeightDecay;
-use crate::{AdamState, HyperParam};
+use crate::HyperParam;
+
+crate::optim_state! {
+    /// Per-parameter state of Adam and AdamW: torch's `step`, `exp_avg`, `exp_avg_sq` and, with
+    /// amsgrad, `max_exp_avg_sq`.
+    pub struct AdamState<const D: usize> {
+        pub step: u64,
+        pub exp_avg: Tensor<D>,
+        pub exp_avg_sq: Tensor<D>,
+        pub max_exp_avg_sq: Option<Tensor<D>>,
+    }
+}
 
 /// Adam's hyper-parameters; [`WeightDecay`] picks Adam (coupled) or AdamW (decoupled).
 #[derive(Clone, Debug)]

@@ -25,10 +25,10 @@
 use burn::optim::{LearningRate, Optimizer};
 use burn::tensor::{Device, Tensor};
 
-use crate::adam_core::AdamCore;
+use crate::adam_core::{AdamCore, AdamState};
 use crate::check::{check_betas, check_eps, check_lr, check_weight_decay};
 use crate::regularization::WeightDecay;
-use crate::{AdamState, HyperParam, OptimError};
+use crate::{HyperParam, OptimError};
 
 optim_config! {
     /// `torch.optim.AdamW`'s arguments, same names and defaults.
