@@ -7,8 +7,10 @@
 //! Loading runs in two stages, because Burn rebuilds a state before it knows the parameter:
 //!
 //! 1. `state_unflatten` materialises each tensor in the dtype it was saved in, on the CPU
-//!    (flex) device when the `fused` feature is on. Burn passes `Device::default()`, which is
-//!    the GPU when wgpu is compiled in: an f64 state would lose its low bits there.
+//!    (flex) device when the `fused` feature (default) is on. Burn passes `Device::default()`,
+//!    which is the GPU when wgpu is compiled in: an f64 state would lose its low bits there,
+//!    or fail to load. Without `fused` descent-optim knows no CPU device, and the state waits
+//!    on the device Burn passes.
 //! 2. The first step on the parameter calls [`land`]: the state moves to the parameter's
 //!    device and dtype. Every optimizer's state goes through this one function.
 

@@ -584,6 +584,7 @@ fn lion_moves_each_coordinate_by_lr() {
 // Where loaded state lands: the parameter's device and dtype (record::land).
 // ---------------------------------------------------------------------------------------------
 
+#[cfg(feature = "fused")]
 /// Adam's state after two steps from `theta`, saved and loaded back through its record as
 /// Burn does (`Device::default()` passed to the loader).
 fn adam_state_reloaded(theta: &Tensor<1>) -> (AdamState<1>, Adam) {
@@ -602,6 +603,9 @@ fn adam_state_reloaded(theta: &Tensor<1>) -> (AdamState<1>, Adam) {
     (loaded, adam)
 }
 
+// Without `fused` descent-optim knows no CPU device to hold loaded state on, so it loads onto
+// the device Burn passes (the GPU here, which cannot take f64): these need the default feature.
+#[cfg(feature = "fused")]
 #[test]
 fn loaded_state_lands_on_the_parameters_device_and_dtype_flex_f64() {
     use burn::tensor::DType;
@@ -628,6 +632,7 @@ fn loaded_state_lands_on_the_parameters_device_and_dtype_flex_f64() {
     assert_eq!(state32.unwrap().exp_avg_sq.dtype(), DType::F32);
 }
 
+#[cfg(feature = "fused")]
 #[test]
 fn loaded_state_lands_on_the_parameters_device_and_dtype_wgpu() {
     use burn::tensor::{DType, Device, DeviceKind, TensorData};
