@@ -132,8 +132,7 @@ impl Sgd {
         (tensor - d_p.mul_scalar(lr), buffer)
     }
 
-    /// The same update in one in-place pass on Burn's CPU (flex) backend when it applies.
-    #[cfg(feature = "fused")]
+    /// The same update in one in-place pass on Burn's CPU (flex) backend where it applies.
     fn update<const D: usize>(
         &self,
         lr: LearningRate,
@@ -142,28 +141,14 @@ impl Sgd {
         grad: Tensor<D>,
         buffer: Option<Tensor<D>>,
     ) -> (Tensor<D>, Option<Tensor<D>>) {
-        if !crate::fused::flex_eligible(&tensor, &grad, buffer.as_ref()) {
-            return self.step_ops(lr, m, tensor, grad, buffer);
+        #[cfg(feature = "fused")]
+        {
+            let (WeightDecay::Coupled(weight_decay) | WeightDecay::Decoupled(weight_decay)) = self.decay;
+            let (momentum, dampening, nesterov, maximize) = (m.momentum, m.dampening, m.nesterov, self.maximize);
+            let c = crate::fused::SgdCoeffs { lr, momentum, dampening, weight_decay, nesterov, maximize };
+            crate::fused::sgd_or(&c, tensor, grad, buffer, |t, g, b| self.step_ops(lr, m, t, g, b))
         }
-        let (WeightDecay::Coupled(weight_decay) | WeightDecay::Decoupled(weight_decay)) = self.decay;
-        let (momentum, dampening, nesterov, maximize) = (m.momentum, m.dampening, m.nesterov, self.maximize);
-        let c = crate::fused::SgdCoeffs { lr, momentum, dampening, weight_decay, nesterov, maximize };
-        match crate::fused::sgd_flex(&c, tensor, grad, buffer) {
-            Ok(out) => out,
-            // The buffers could not be borrowed as slices (never expected on flex).
-            Err((tensor, grad, buffer)) => self.step_ops(lr, m, tensor, grad, buffer),
-        }
-    }
-
-    #[cfg(not(feature = "fused"))]
-    fn update<const D: usize>(
-        &self,
-        lr: LearningRate,
-        m: Momentum,
-        tensor: Tensor<D>,
-        grad: Tensor<D>,
-        buffer: Option<Tensor<D>>,
-    ) -> (Tensor<D>, Option<Tensor<D>>) {
+        #[cfg(not(feature = "fused"))]
         self.step_ops(lr, m, tensor, grad, buffer)
     }
 }

@@ -25,7 +25,7 @@ mod sgd;
 mod tests;
 
 pub(crate) use adam::{adam_flex, AdamCoeffs};
-pub(crate) use sgd::{sgd_flex, SgdCoeffs};
+pub(crate) use sgd::{sgd_or, SgdCoeffs};
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 

@@ -28,6 +28,25 @@ enum Mode {
     Damp,
 }
 
+/// [`sgd_flex`] where it applies, else (and if it hands its inputs back) `ops`, the
+/// tensor-op update with the same bits.
+pub(crate) fn sgd_or<const D: usize>(
+    c: &SgdCoeffs,
+    tensor: Tensor<D>,
+    grad: Tensor<D>,
+    buffer: Option<Tensor<D>>,
+    ops: impl FnOnce(Tensor<D>, Tensor<D>, Option<Tensor<D>>) -> (Tensor<D>, Option<Tensor<D>>),
+) -> (Tensor<D>, Option<Tensor<D>>) {
+    if !super::flex_eligible(&tensor, &grad, buffer.as_ref()) {
+        return ops(tensor, grad, buffer);
+    }
+    match sgd_flex(c, tensor, grad, buffer) {
+        Ok(out) => out,
+        // The buffers could not be borrowed as slices (never expected on flex).
+        Err((tensor, grad, buffer)) => ops(tensor, grad, buffer),
+    }
+}
+
 /// One SGD step on flex, in place. `Err` gives the inputs back (as tensors) if a buffer could
 /// not be viewed as a slice of its dtype.
 #[allow(clippy::type_complexity)]
