@@ -63,7 +63,8 @@ pub enum SchedulerConfig {
 }
 
 impl SchedulerConfig {
-    /// Whether the schedule is driven by a metric ([`Scheduler::step_metric`]).
+    /// Whether the schedule is driven by a metric
+    /// ([`Scheduler::step_metric`](super::Scheduler::step_metric)).
     pub fn needs_metric(&self) -> bool {
         matches!(self, SchedulerConfig::Plateau(_))
     }

@@ -7,8 +7,8 @@
 //! momentum. The scheduler plays the role of PyTorch's scheduler *and* of the optimizer's
 //! param group it writes into: [`Scheduler::lr`] is `param_groups[0]['lr']`,
 //! [`Scheduler::step`] is `scheduler.step()`. It also implements Burn's
-//! [`LrScheduler`], whose `step()` returns the lr for the coming optimizer step and then
-//! advances, so Burn's k-th call returns PyTorch's `lr[k]`.
+//! [`LrScheduler`](burn::lr_scheduler::LrScheduler), whose `step()` returns the lr for the
+//! coming optimizer step and then advances, so Burn's k-th call returns PyTorch's `lr[k]`.
 //!
 //! | descent `kind` | PyTorch class | Burn 0.22 (`burn::lr_scheduler`) |
 //! |---|---|---|
