@@ -30,7 +30,7 @@
 use burn::optim::{LearningRate, Optimizer};
 use burn::tensor::{Device, Tensor};
 
-use crate::parts::{maximize, Momentum};
+use crate::parts::{maximize, Momentum, MomentumState};
 use crate::regularization::{proximal_l1, WeightDecay};
 use crate::OptimError;
 
@@ -153,12 +153,8 @@ impl Sgd {
     }
 }
 
-crate::optim_state! {
-    /// Per-parameter state: PyTorch's `momentum_buffer`, absent until momentum is first used.
-    pub struct SgdState<const D: usize> {
-        pub momentum_buffer: Option<Tensor<D>>,
-    }
-}
+/// Per-parameter state: the momentum part's, PyTorch's `momentum_buffer`.
+pub type SgdState<const D: usize> = MomentumState<D>;
 
 impl Optimizer for Sgd {
     type State<const D: usize> = SgdState<D>;

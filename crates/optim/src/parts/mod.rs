@@ -20,7 +20,7 @@ pub mod torch_ops;
 use burn::tensor::Tensor;
 
 pub use moments::{amsgrad_max, bias_correction, first_moment, second_moment};
-pub use momentum::Momentum;
+pub use momentum::{Momentum, MomentumState};
 pub use torch_ops::{addcdiv, ema_square, lerp};
 
 /// torch's `maximize`: ascend instead of descend, by negating the gradient first.

@@ -8,7 +8,7 @@
 //! d ← b                          otherwise
 //! ```
 //!
-//! Its state is torch's `momentum_buffer`.
+//! Its state, [`MomentumState`], is torch's `momentum_buffer`.
 
 use burn::tensor::Tensor;
 
@@ -34,5 +34,12 @@ impl Momentum {
         };
         let d_p = if self.nesterov { d_p + buf.clone().mul_scalar(mu) } else { buf.clone() };
         (d_p, Some(buf))
+    }
+}
+
+crate::optim_state! {
+    /// The momentum buffer b, absent until momentum is first used (torch's `momentum_buffer`).
+    pub struct MomentumState<const D: usize> {
+        pub momentum_buffer: Option<Tensor<D>>,
     }
 }
