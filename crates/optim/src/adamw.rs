@@ -13,81 +13,37 @@
 //! θ ← θ + (−γ/(1 − β₁ᵗ)·m) / denom
 //! ```
 //!
-//! The decay multiplies θ by `1 − γ·λ` on every step, even when λ = 0 (an exact no-op), as torch
-//! does; it scales with the *scheduled* learning rate γ.
+//! The decay scales with the *scheduled* learning rate γ. Torch multiplies by `1 − γ·0` when
+//! λ = 0, an exact no-op that descent skips.
+//!
+//! ```
+//! use descent_optim::AdamWConfig;
+//! let optim = AdamWConfig::new(3e-4).with_weight_decay(0.1).init()?;
+//! # Ok::<(), descent_optim::OptimError>(())
+//! ```
 
-use burn::optim::{LearningRate, ModuleOptimizer, Optimizer};
+use burn::optim::{LearningRate, Optimizer};
 use burn::tensor::{Device, Tensor};
-use serde::{Deserialize, Serialize};
 
-use crate::adam::{check_betas, check_eps, check_lr, check_weight_decay, default_betas, default_eps, AdamCore};
-use crate::{AdamState, HyperParam, OptimError};
+use crate::adam_core::{AdamCore, AdamState};
+use crate::check::{check_betas, check_eps, check_lr, check_weight_decay};
+use crate::regularization::WeightDecay;
+use crate::{HyperParam, OptimError};
 
-fn default_lr() -> f64 {
-    1e-3
-}
-
-fn default_weight_decay() -> f64 {
-    1e-2
-}
-
-/// `torch.optim.AdamW`'s arguments, same names and defaults.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AdamWConfig {
-    #[serde(default = "default_lr")]
-    pub lr: f64,
-    #[serde(default = "default_betas")]
-    pub betas: [f64; 2],
-    #[serde(default = "default_eps")]
-    pub eps: f64,
-    /// Decoupled: θ ← θ·(1 − γ·λ) before the moment update.
-    #[serde(default = "default_weight_decay")]
-    pub weight_decay: f64,
-    #[serde(default)]
-    pub amsgrad: bool,
-    #[serde(default)]
-    pub maximize: bool,
-}
-
-impl Default for AdamWConfig {
-    fn default() -> Self {
-        Self {
-            lr: default_lr(),
-            betas: default_betas(),
-            eps: default_eps(),
-            weight_decay: default_weight_decay(),
-            amsgrad: false,
-            maximize: false,
-        }
+optim_config! {
+    /// `torch.optim.AdamW`'s arguments, same names and defaults.
+    pub struct AdamWConfig {
+        lr: f64 = 1e-3,
+        betas: [f64; 2] = [0.9, 0.999],
+        eps: f64 = 1e-8,
+        /// Decoupled: θ ← θ·(1 − γ·λ) before the moment update.
+        weight_decay: f64 = 1e-2,
+        amsgrad: bool = false,
+        maximize: bool = false,
     }
 }
 
 impl AdamWConfig {
-    pub fn new(lr: f64) -> Self {
-        Self { lr, ..Self::default() }
-    }
-    pub fn with_betas(mut self, betas: [f64; 2]) -> Self {
-        self.betas = betas;
-        self
-    }
-    pub fn with_eps(mut self, eps: f64) -> Self {
-        self.eps = eps;
-        self
-    }
-    pub fn with_weight_decay(mut self, weight_decay: f64) -> Self {
-        self.weight_decay = weight_decay;
-        self
-    }
-    pub fn with_amsgrad(mut self, amsgrad: bool) -> Self {
-        self.amsgrad = amsgrad;
-        self
-    }
-    pub fn with_maximize(mut self, maximize: bool) -> Self {
-        self.maximize = maximize;
-        self
-    }
-
     /// PyTorch's constructor checks, in its order, with its messages.
     pub fn validate(&self) -> Result<(), OptimError> {
         check_lr(self.lr)?;
@@ -103,16 +59,11 @@ impl AdamWConfig {
                 beta1: HyperParam::new(self.betas[0]),
                 beta2: self.betas[1],
                 eps: self.eps,
-                weight_decay: self.weight_decay,
+                decay: WeightDecay::Decoupled(self.weight_decay),
                 amsgrad: self.amsgrad,
                 maximize: self.maximize,
-                decoupled: true,
             },
         })
-    }
-
-    pub fn init(&self) -> Result<ModuleOptimizer, OptimError> {
-        Ok(self.build()?.into())
     }
 }
 
@@ -143,6 +94,6 @@ impl Optimizer for AdamW {
     }
 
     fn to_device<const D: usize>(state: Self::State<D>, device: &Device) -> Self::State<D> {
-        state.into_device(device)
+        state.to_device(device)
     }
 }

@@ -23,7 +23,7 @@ use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::adam::py_float;
+use crate::check::py_float;
 use crate::OptimError;
 
 /// The `p` of a p-norm, torch's `norm_type`: any float, `f64::INFINITY` for the max norm.

@@ -13,6 +13,16 @@ use crate::{
 };
 
 /// Every optimizer descent offers, tagged by `kind`; keys are torch.optim's argument names.
+///
+/// ```
+/// use descent_optim::OptimizerConfig;
+/// let config: OptimizerConfig =
+///     serde_json::from_str(r#"{"kind": "adamw", "lr": 3e-4, "weight_decay": 0.1}"#).unwrap();
+/// let built = config.build()?; // torch's checks, then a Burn ModuleOptimizer
+/// assert_eq!(built.lr, 3e-4);
+/// assert_eq!(built.momentum.unwrap().get(), 0.9); // β₁, for cycling schedules
+/// # Ok::<(), descent_optim::OptimError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum OptimizerConfig {

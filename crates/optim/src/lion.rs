@@ -14,56 +14,31 @@
 //! Every coordinate moves by exactly ±γ (plus decay), so Lion wants a learning rate 3–10× smaller
 //! than AdamW's (default 1e-4) and a weight decay 3–10× larger. β₁ is a [`HyperParam`] for
 //! cycling schedules.
+//!
+//! ```
+//! use descent_optim::LionConfig;
+//! let optim = LionConfig::new(1e-4).with_weight_decay(0.1).init()?;
+//! # Ok::<(), descent_optim::OptimError>(())
+//! ```
 
-use burn::optim::{LearningRate, ModuleOptimizer, Optimizer, RecordState, StateSink, StateSource};
+use burn::optim::{LearningRate, Optimizer};
 use burn::tensor::{Device, Tensor};
-use serde::{Deserialize, Serialize};
 
-use crate::adam::{check_betas, check_lr, check_weight_decay, push_step, take, take_step};
-use crate::record::push_tensor;
+use crate::check::{check_betas, check_lr, check_weight_decay};
 use crate::{HyperParam, OptimError};
 
-fn default_lr() -> f64 {
-    1e-4
-}
-
-fn default_betas() -> [f64; 2] {
-    [0.9, 0.99]
-}
-
-/// Lion's arguments, torch-style names, the paper's defaults.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LionConfig {
-    #[serde(default = "default_lr")]
-    pub lr: f64,
-    /// (β₁, β₂): β₁ interpolates the update direction, β₂ the tracked momentum.
-    #[serde(default = "default_betas")]
-    pub betas: [f64; 2],
-    /// Decoupled: θ ← θ − γ·λ·θ.
-    #[serde(default)]
-    pub weight_decay: f64,
-}
-
-impl Default for LionConfig {
-    fn default() -> Self {
-        Self { lr: default_lr(), betas: default_betas(), weight_decay: 0.0 }
+optim_config! {
+    /// Lion's arguments, torch-style names, the paper's defaults.
+    pub struct LionConfig {
+        lr: f64 = 1e-4,
+        /// (β₁, β₂): β₁ interpolates the update direction, β₂ the tracked momentum.
+        betas: [f64; 2] = [0.9, 0.99],
+        /// Decoupled: θ ← θ − γ·λ·θ.
+        weight_decay: f64 = 0.0,
     }
 }
 
 impl LionConfig {
-    pub fn new(lr: f64) -> Self {
-        Self { lr, ..Self::default() }
-    }
-    pub fn with_betas(mut self, betas: [f64; 2]) -> Self {
-        self.betas = betas;
-        self
-    }
-    pub fn with_weight_decay(mut self, weight_decay: f64) -> Self {
-        self.weight_decay = weight_decay;
-        self
-    }
-
     /// The same checks (and messages) as torch's Adam family.
     pub fn validate(&self) -> Result<(), OptimError> {
         check_lr(self.lr)?;
@@ -74,10 +49,6 @@ impl LionConfig {
     pub fn build(&self) -> Result<Lion, OptimError> {
         self.validate()?;
         Ok(Lion { beta1: HyperParam::new(self.betas[0]), beta2: self.betas[1], weight_decay: self.weight_decay })
-    }
-
-    pub fn init(&self) -> Result<ModuleOptimizer, OptimError> {
-        Ok(self.build()?.into())
     }
 }
 
@@ -96,20 +67,11 @@ impl Lion {
     }
 }
 
-/// Per-parameter state: the step count (optax's `count`) and the momentum `exp_avg`.
-#[derive(Clone, Debug)]
-pub struct LionState<const D: usize> {
-    pub step: u64,
-    pub exp_avg: Tensor<D>,
-}
-
-impl<const D: usize> RecordState for LionState<D> {
-    fn state_flatten(&self, prefix: &str, out: &mut StateSink) {
-        push_step(out, prefix, self.step);
-        push_tensor(out, prefix, "exp_avg", &self.exp_avg);
-    }
-    fn state_unflatten(prefix: &str, src: &mut StateSource, device: &Device) -> Option<Self> {
-        Some(Self { step: take_step(src, prefix)?, exp_avg: take(src, prefix, "exp_avg", device)? })
+crate::optim_state! {
+    /// Per-parameter state: the step count (optax's `count`) and the momentum `exp_avg`.
+    pub struct LionState<const D: usize> {
+        pub step: u64,
+        pub exp_avg: Tensor<D>,
     }
 }
 
@@ -123,8 +85,8 @@ impl Optimizer for Lion {
         grad: Tensor<D>,
         state: Option<Self::State<D>>,
     ) -> (Tensor<D>, Option<Self::State<D>>) {
-        let LionState { step, exp_avg } =
-            state.unwrap_or_else(|| LionState { step: 0, exp_avg: tensor.zeros_like() });
+        let state = state.map(|s| s.land(&tensor));
+        let LionState { step, exp_avg } = state.unwrap_or_else(|| LionState { step: 0, exp_avg: tensor.zeros_like() });
         let beta1 = self.beta1.get();
         let mut update = (exp_avg.clone().mul_scalar(beta1) + grad.clone().mul_scalar(1.0 - beta1)).sign();
         if self.weight_decay != 0.0 {
@@ -136,6 +98,6 @@ impl Optimizer for Lion {
     }
 
     fn to_device<const D: usize>(state: Self::State<D>, device: &Device) -> Self::State<D> {
-        LionState { step: state.step, exp_avg: state.exp_avg.to_device(device) }
+        state.to_device(device)
     }
 }

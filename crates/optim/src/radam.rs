@@ -20,79 +20,35 @@
 //! else:
 //!     θ ← θ − m̂·γ
 //! ```
+//!
+//! ```
+//! use descent_optim::RAdamConfig;
+//! let optim = RAdamConfig::new(1e-3).with_betas([0.9, 0.999]).init()?;
+//! # Ok::<(), descent_optim::OptimError>(())
+//! ```
 
-use burn::optim::{LearningRate, ModuleOptimizer, Optimizer, RecordState, StateSink, StateSource};
+use burn::optim::{LearningRate, Optimizer};
 use burn::tensor::{Device, Tensor};
-use serde::{Deserialize, Serialize};
 
-use crate::adam::{
-    check_betas, check_eps, check_lr, check_weight_decay, default_betas, default_eps, ema_square, lerp, push_step,
-    take, take_step,
-};
-use crate::record::push_tensor;
+use crate::check::{check_betas, check_eps, check_lr, check_weight_decay};
+use crate::parts::{bias_correction, first_moment, maximize, second_moment};
+use crate::regularization::WeightDecay;
 use crate::{HyperParam, OptimError};
 
-fn default_lr() -> f64 {
-    1e-3
-}
-
-/// `torch.optim.RAdam`'s arguments, same names and defaults.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RAdamConfig {
-    #[serde(default = "default_lr")]
-    pub lr: f64,
-    #[serde(default = "default_betas")]
-    pub betas: [f64; 2],
-    #[serde(default = "default_eps")]
-    pub eps: f64,
-    #[serde(default)]
-    pub weight_decay: f64,
-    /// AdamW-style decay (θ·(1 − γ·λ)) instead of L2 added to the gradient.
-    #[serde(default)]
-    pub decoupled_weight_decay: bool,
-    #[serde(default)]
-    pub maximize: bool,
-}
-
-impl Default for RAdamConfig {
-    fn default() -> Self {
-        Self {
-            lr: default_lr(),
-            betas: default_betas(),
-            eps: default_eps(),
-            weight_decay: 0.0,
-            decoupled_weight_decay: false,
-            maximize: false,
-        }
+optim_config! {
+    /// `torch.optim.RAdam`'s arguments, same names and defaults.
+    pub struct RAdamConfig {
+        lr: f64 = 1e-3,
+        betas: [f64; 2] = [0.9, 0.999],
+        eps: f64 = 1e-8,
+        weight_decay: f64 = 0.0,
+        /// AdamW-style decay (θ·(1 − γ·λ)) instead of L2 added to the gradient.
+        decoupled_weight_decay: bool = false,
+        maximize: bool = false,
     }
 }
 
 impl RAdamConfig {
-    pub fn new(lr: f64) -> Self {
-        Self { lr, ..Self::default() }
-    }
-    pub fn with_betas(mut self, betas: [f64; 2]) -> Self {
-        self.betas = betas;
-        self
-    }
-    pub fn with_eps(mut self, eps: f64) -> Self {
-        self.eps = eps;
-        self
-    }
-    pub fn with_weight_decay(mut self, weight_decay: f64) -> Self {
-        self.weight_decay = weight_decay;
-        self
-    }
-    pub fn with_decoupled_weight_decay(mut self, decoupled_weight_decay: bool) -> Self {
-        self.decoupled_weight_decay = decoupled_weight_decay;
-        self
-    }
-    pub fn with_maximize(mut self, maximize: bool) -> Self {
-        self.maximize = maximize;
-        self
-    }
-
     /// PyTorch's constructor checks, in its order, with its messages.
     pub fn validate(&self) -> Result<(), OptimError> {
         check_lr(self.lr)?;
@@ -107,14 +63,9 @@ impl RAdamConfig {
             beta1: HyperParam::new(self.betas[0]),
             beta2: self.betas[1],
             eps: self.eps,
-            weight_decay: self.weight_decay,
-            decoupled_weight_decay: self.decoupled_weight_decay,
+            decay: WeightDecay::new(self.weight_decay, self.decoupled_weight_decay),
             maximize: self.maximize,
         })
-    }
-
-    pub fn init(&self) -> Result<ModuleOptimizer, OptimError> {
-        Ok(self.build()?.into())
     }
 }
 
@@ -124,8 +75,7 @@ pub struct RAdam {
     beta1: HyperParam,
     beta2: f64,
     eps: f64,
-    weight_decay: f64,
-    decoupled_weight_decay: bool,
+    decay: WeightDecay,
     maximize: bool,
 }
 
@@ -136,26 +86,12 @@ impl RAdam {
     }
 }
 
-/// Per-parameter state: torch's `step`, `exp_avg` and `exp_avg_sq`.
-#[derive(Clone, Debug)]
-pub struct RAdamState<const D: usize> {
-    pub step: u64,
-    pub exp_avg: Tensor<D>,
-    pub exp_avg_sq: Tensor<D>,
-}
-
-impl<const D: usize> RecordState for RAdamState<D> {
-    fn state_flatten(&self, prefix: &str, out: &mut StateSink) {
-        push_step(out, prefix, self.step);
-        push_tensor(out, prefix, "exp_avg", &self.exp_avg);
-        push_tensor(out, prefix, "exp_avg_sq", &self.exp_avg_sq);
-    }
-    fn state_unflatten(prefix: &str, src: &mut StateSource, device: &Device) -> Option<Self> {
-        Some(Self {
-            step: take_step(src, prefix)?,
-            exp_avg: take(src, prefix, "exp_avg", device)?,
-            exp_avg_sq: take(src, prefix, "exp_avg_sq", device)?,
-        })
+crate::optim_state! {
+    /// Per-parameter state: torch's `step`, `exp_avg` and `exp_avg_sq`.
+    pub struct RAdamState<const D: usize> {
+        pub step: u64,
+        pub exp_avg: Tensor<D>,
+        pub exp_avg_sq: Tensor<D>,
     }
 }
 
@@ -169,33 +105,22 @@ impl Optimizer for RAdam {
         grad: Tensor<D>,
         state: Option<Self::State<D>>,
     ) -> (Tensor<D>, Option<Self::State<D>>) {
-        let mut grad = if self.maximize { grad.neg() } else { grad };
-        let mut param = tensor;
+        let state = state.map(|s| s.land(&tensor));
         let RAdamState { step, exp_avg, exp_avg_sq } = state.unwrap_or_else(|| RAdamState {
             step: 0,
-            exp_avg: param.zeros_like(),
-            exp_avg_sq: param.zeros_like(),
+            exp_avg: tensor.zeros_like(),
+            exp_avg_sq: tensor.zeros_like(),
         });
         let step = step + 1;
-        let t = step as f64;
-        if self.weight_decay != 0.0 {
-            if self.decoupled_weight_decay {
-                param = param.mul_scalar(1.0 - lr * self.weight_decay);
-            } else {
-                grad = grad + param.clone().mul_scalar(self.weight_decay);
-            }
-        }
-        let beta1 = self.beta1.get();
-        let beta2 = self.beta2;
-        let exp_avg = lerp(exp_avg, grad.clone(), 1.0 - beta1);
-        let exp_avg_sq = ema_square(exp_avg_sq, grad, beta2);
+        let (param, grad) = self.decay.apply(tensor, maximize(grad, self.maximize), lr);
+        let (t, beta1, beta2) = (step as f64, self.beta1.get(), self.beta2);
+        let exp_avg = first_moment(exp_avg, grad.clone(), beta1);
+        let exp_avg_sq = second_moment(exp_avg_sq, grad, beta2);
 
-        let bias_correction1 = 1.0 - beta1.powf(t);
-        let bias_correction2 = 1.0 - beta2.powf(t);
-        let bias_corrected_exp_avg = exp_avg.clone().div_scalar(bias_correction1);
+        let bias_correction2 = bias_correction(beta2, step);
+        let bias_corrected_exp_avg = exp_avg.clone().div_scalar(bias_correction(beta1, step));
         let rho_inf = 2.0 / (1.0 - beta2) - 1.0;
         let rho_t = rho_inf - 2.0 * t * beta2.powf(t) / bias_correction2;
-
         let update = if rho_t > 5.0 {
             let rect = ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t)).powf(0.5);
             // (bias_correction2 ** 0.5) / exp_avg_sq_sqrt is a Python float over a tensor, which
@@ -210,10 +135,6 @@ impl Optimizer for RAdam {
     }
 
     fn to_device<const D: usize>(state: Self::State<D>, device: &Device) -> Self::State<D> {
-        RAdamState {
-            step: state.step,
-            exp_avg: state.exp_avg.to_device(device),
-            exp_avg_sq: state.exp_avg_sq.to_device(device),
-        }
+        state.to_device(device)
     }
 }

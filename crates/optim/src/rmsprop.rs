@@ -21,95 +21,37 @@
 //!
 //! ε is added *outside* the square root (Keras and Burn's RMSProp differ here), and the default
 //! α is 0.99. The momentum μ is a [`HyperParam`] that cycling schedules may set between steps.
+//!
+//! ```
+//! use descent_optim::RmsPropConfig;
+//! let optim = RmsPropConfig::new(0.01).with_momentum(0.9).with_centered(true).init()?;
+//! # Ok::<(), descent_optim::OptimError>(())
+//! ```
 
-use burn::optim::{LearningRate, ModuleOptimizer, Optimizer, RecordState, StateSink, StateSource};
+use burn::optim::{LearningRate, Optimizer};
 use burn::tensor::{Device, Tensor};
-use serde::{Deserialize, Serialize};
 
-use crate::adam::{
-    check_eps, check_lr, check_nonneg, check_weight_decay, coupled_grad, ema_square, lerp, push_step,
-    take, take_step,
-};
-use crate::record::{push_opt_tensor, push_tensor};
+use crate::check::{check_eps, check_lr, check_nonneg, check_weight_decay};
+use crate::parts::{lerp, maximize, second_moment};
+use crate::regularization::WeightDecay;
 use crate::{HyperParam, OptimError};
 
-fn default_lr() -> f64 {
-    1e-2
-}
-
-fn default_alpha() -> f64 {
-    0.99
-}
-
-fn default_eps() -> f64 {
-    1e-8
-}
-
-/// `torch.optim.RMSprop`'s arguments, same names and defaults.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RmsPropConfig {
-    #[serde(default = "default_lr")]
-    pub lr: f64,
-    /// Smoothing constant of the squared-gradient average.
-    #[serde(default = "default_alpha")]
-    pub alpha: f64,
-    #[serde(default = "default_eps")]
-    pub eps: f64,
-    #[serde(default)]
-    pub weight_decay: f64,
-    #[serde(default)]
-    pub momentum: f64,
-    /// Normalise by the estimated variance (s − ḡ²) instead of the raw second moment.
-    #[serde(default)]
-    pub centered: bool,
-    #[serde(default)]
-    pub maximize: bool,
-}
-
-impl Default for RmsPropConfig {
-    fn default() -> Self {
-        Self {
-            lr: default_lr(),
-            alpha: default_alpha(),
-            eps: default_eps(),
-            weight_decay: 0.0,
-            momentum: 0.0,
-            centered: false,
-            maximize: false,
-        }
+optim_config! {
+    /// `torch.optim.RMSprop`'s arguments, same names and defaults.
+    pub struct RmsPropConfig {
+        lr: f64 = 1e-2,
+        /// Smoothing constant of the squared-gradient average.
+        alpha: f64 = 0.99,
+        eps: f64 = 1e-8,
+        weight_decay: f64 = 0.0,
+        momentum: f64 = 0.0,
+        /// Normalise by the estimated variance (s − ḡ²) instead of the raw second moment.
+        centered: bool = false,
+        maximize: bool = false,
     }
 }
 
 impl RmsPropConfig {
-    pub fn new(lr: f64) -> Self {
-        Self { lr, ..Self::default() }
-    }
-    pub fn with_alpha(mut self, alpha: f64) -> Self {
-        self.alpha = alpha;
-        self
-    }
-    pub fn with_eps(mut self, eps: f64) -> Self {
-        self.eps = eps;
-        self
-    }
-    pub fn with_weight_decay(mut self, weight_decay: f64) -> Self {
-        self.weight_decay = weight_decay;
-        self
-    }
-    pub fn with_momentum(mut self, momentum: f64) -> Self {
-        self.momentum = momentum;
-        self
-    }
-    pub fn with_centered(mut self, centered: bool) -> Self {
-        self.centered = centered;
-        self
-    }
-    pub fn with_maximize(mut self, maximize: bool) -> Self {
-        self.maximize = maximize;
-        self
-    }
-
     /// PyTorch's constructor checks, in its order, with its messages.
     pub fn validate(&self) -> Result<(), OptimError> {
         check_lr(self.lr)?;
@@ -124,15 +66,11 @@ impl RmsPropConfig {
         Ok(RmsProp {
             alpha: self.alpha,
             eps: self.eps,
-            weight_decay: self.weight_decay,
+            decay: WeightDecay::Coupled(self.weight_decay),
             momentum: HyperParam::new(self.momentum),
             centered: self.centered,
             maximize: self.maximize,
         })
-    }
-
-    pub fn init(&self) -> Result<ModuleOptimizer, OptimError> {
-        Ok(self.build()?.into())
     }
 }
 
@@ -141,7 +79,7 @@ impl RmsPropConfig {
 pub struct RmsProp {
     alpha: f64,
     eps: f64,
-    weight_decay: f64,
+    decay: WeightDecay,
     momentum: HyperParam,
     centered: bool,
     maximize: bool,
@@ -154,30 +92,14 @@ impl RmsProp {
     }
 }
 
-/// Per-parameter state: torch's `step`, `square_avg`, and `grad_avg` (centered) and
-/// `momentum_buffer` (momentum > 0) when used.
-#[derive(Clone, Debug)]
-pub struct RmsPropState<const D: usize> {
-    pub step: u64,
-    pub square_avg: Tensor<D>,
-    pub grad_avg: Option<Tensor<D>>,
-    pub momentum_buffer: Option<Tensor<D>>,
-}
-
-impl<const D: usize> RecordState for RmsPropState<D> {
-    fn state_flatten(&self, prefix: &str, out: &mut StateSink) {
-        push_step(out, prefix, self.step);
-        push_tensor(out, prefix, "square_avg", &self.square_avg);
-        push_opt_tensor(out, prefix, "grad_avg", &self.grad_avg);
-        push_opt_tensor(out, prefix, "momentum_buffer", &self.momentum_buffer);
-    }
-    fn state_unflatten(prefix: &str, src: &mut StateSource, device: &Device) -> Option<Self> {
-        Some(Self {
-            step: take_step(src, prefix)?,
-            square_avg: take(src, prefix, "square_avg", device)?,
-            grad_avg: take(src, prefix, "grad_avg", device),
-            momentum_buffer: take(src, prefix, "momentum_buffer", device),
-        })
+crate::optim_state! {
+    /// Per-parameter state: torch's `step`, `square_avg`, and `grad_avg` (centered) and
+    /// `momentum_buffer` (momentum > 0) when used.
+    pub struct RmsPropState<const D: usize> {
+        pub step: u64,
+        pub square_avg: Tensor<D>,
+        pub grad_avg: Option<Tensor<D>>,
+        pub momentum_buffer: Option<Tensor<D>>,
     }
 }
 
@@ -191,17 +113,15 @@ impl Optimizer for RmsProp {
         grad: Tensor<D>,
         state: Option<Self::State<D>>,
     ) -> (Tensor<D>, Option<Self::State<D>>) {
-        let RmsPropState { step, square_avg, grad_avg, momentum_buffer } =
-            state.unwrap_or_else(|| RmsPropState {
-                step: 0,
-                square_avg: tensor.zeros_like(),
-                grad_avg: None,
-                momentum_buffer: None,
-            });
-        let step = step + 1;
-        let grad = coupled_grad(&tensor, grad, self.maximize, self.weight_decay);
-        let square_avg = ema_square(square_avg, grad.clone(), self.alpha);
-
+        let state = state.map(|s| s.land(&tensor));
+        let RmsPropState { step, square_avg, grad_avg, momentum_buffer } = state.unwrap_or_else(|| RmsPropState {
+            step: 0,
+            square_avg: tensor.zeros_like(),
+            grad_avg: None,
+            momentum_buffer: None,
+        });
+        let (tensor, grad) = self.decay.apply(tensor, maximize(grad, self.maximize), lr);
+        let square_avg = second_moment(square_avg, grad.clone(), self.alpha);
         let (avg, grad_avg) = if self.centered {
             let grad_avg = lerp(grad_avg.unwrap_or_else(|| tensor.zeros_like()), grad.clone(), 1.0 - self.alpha);
             // square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
@@ -211,25 +131,18 @@ impl Optimizer for RmsProp {
             (square_avg.clone().sqrt(), grad_avg)
         };
         let avg = avg.add_scalar(self.eps);
-
         let momentum = self.momentum.get();
         let (next, momentum_buffer) = if momentum > 0.0 {
-            let buf = momentum_buffer.unwrap_or_else(|| tensor.zeros_like());
             // buf.mul_(momentum).addcdiv_(grad, avg); param.add_(buf, alpha=-lr)
-            let buf = buf.mul_scalar(momentum) + grad / avg;
+            let buf = momentum_buffer.unwrap_or_else(|| tensor.zeros_like()).mul_scalar(momentum) + grad / avg;
             (tensor + buf.clone().mul_scalar(-lr), Some(buf))
         } else {
             (tensor + grad.mul_scalar(-lr) / avg, momentum_buffer)
         };
-        (next, Some(RmsPropState { step, square_avg, grad_avg, momentum_buffer }))
+        (next, Some(RmsPropState { step: step + 1, square_avg, grad_avg, momentum_buffer }))
     }
 
     fn to_device<const D: usize>(state: Self::State<D>, device: &Device) -> Self::State<D> {
-        RmsPropState {
-            step: state.step,
-            square_avg: state.square_avg.to_device(device),
-            grad_avg: state.grad_avg.map(|t| t.to_device(device)),
-            momentum_buffer: state.momentum_buffer.map(|t| t.to_device(device)),
-        }
+        state.to_device(device)
     }
 }

@@ -7,6 +7,18 @@
 //! optimizer's [`HyperParam`], then returns the coming step's lr, so the optimizer step that
 //! follows uses both. For schedules that leave the momentum alone it is the plain
 //! [`Scheduler`].
+//!
+//! ```
+//! use burn::lr_scheduler::LrScheduler;
+//! use descent_optim::schedule::{OneCycleConfig, SchedulerConfig};
+//! use descent_optim::{OptimizerConfig, SgdConfig};
+//! let optim = OptimizerConfig::Sgd(SgdConfig::new(0.1).with_momentum(0.9)).build()?;
+//! let mut bound = SchedulerConfig::OneCycle(OneCycleConfig::new(1.0, 10)).build_for(&optim)?;
+//! let lr = LrScheduler::step(&mut bound);
+//! assert!((lr - 0.04).abs() < 1e-12);
+//! assert_eq!(optim.momentum.unwrap().get(), 0.95);
+//! # Ok::<(), descent_optim::OptimError>(())
+//! ```
 
 use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use burn::optim::LearningRate;

@@ -12,6 +12,16 @@
 //! Closed form (used by `SequentialLR`'s `step(0)` at a milestone):
 //! `base_lr · (factor + [e ≥ total_iters] · (1 − factor))`. The two differ in the last bits:
 //! `0.1 · (1/3) · 3` is not `0.1`.
+//!
+//! ```
+//! use descent_optim::schedule::{table, ConstantConfig, SchedulerConfig};
+//! let config = SchedulerConfig::Constant(ConstantConfig { factor: 0.5, total_iters: 2 });
+//! let lrs: Vec<f64> = table(&config, 0.1, None, 3)?.iter().map(|&(_, lr, _)| lr).collect();
+//! for (lr, want) in lrs.iter().zip([0.05, 0.05, 0.1]) {
+//!     assert!((lr - want).abs() < 1e-12, "{lrs:?}");
+//! }
+//! # Ok::<(), descent_optim::OptimError>(())
+//! ```
 
 use serde::{Deserialize, Serialize};
 

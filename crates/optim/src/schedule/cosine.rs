@@ -16,12 +16,22 @@
 //! with `last_epoch`, uses the closed form; it is kept for fidelity.)
 //!
 //! Closed form (SequentialLR's `step(0)`): `η_min + (base_lr − η_min)·(1 + cos(π·e/T_max))/2`.
+//!
+//! ```
+//! use descent_optim::schedule::{table, CosineConfig, SchedulerConfig};
+//! let config = SchedulerConfig::Cosine(CosineConfig::new(4));
+//! let lrs: Vec<f64> = table(&config, 0.1, None, 5)?.iter().map(|&(_, lr, _)| lr).collect();
+//! for (lr, want) in lrs.iter().zip([0.1, 0.08535533905932738, 0.05, 0.014644660940672627, 0.0]) {
+//!     assert!((lr - want).abs() < 1e-12, "{lrs:?}");
+//! }
+//! # Ok::<(), descent_optim::OptimError>(())
+//! ```
 
 use std::f64::consts::PI;
 
 use serde::{Deserialize, Serialize};
 
-use super::check_finite;
+use crate::check::check_finite;
 use crate::OptimError;
 
 /// `CosineAnnealingLR(optimizer, T_max, eta_min=0.0)`.

@@ -10,12 +10,22 @@
 //! step (it is not chainable), so the value is a pure function of the step: [`lr_at`].
 //!
 //! [`lr_at`]: CosineWarmRestartsConfig::lr_at
+//!
+//! ```
+//! use descent_optim::schedule::{table, CosineWarmRestartsConfig, SchedulerConfig};
+//! let config = SchedulerConfig::CosineWarmRestarts(CosineWarmRestartsConfig::new(2));
+//! let lrs: Vec<f64> = table(&config, 0.1, None, 4)?.iter().map(|&(_, lr, _)| lr).collect();
+//! for (lr, want) in lrs.iter().zip([0.1, 0.05, 0.1, 0.05]) {
+//!     assert!((lr - want).abs() < 1e-12, "{lrs:?}");
+//! }
+//! # Ok::<(), descent_optim::OptimError>(())
+//! ```
 
 use std::f64::consts::PI;
 
 use serde::{Deserialize, Serialize};
 
-use super::check_finite;
+use crate::check::check_finite;
 use crate::OptimError;
 
 fn default_t_mult() -> i64 {

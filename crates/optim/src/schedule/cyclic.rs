@@ -18,13 +18,25 @@
 //! optimizer's lr to `base_lr` and, with `cycle_momentum` (the default), its momentum to
 //! `max_momentum`. `scale_fn` (a Python callable) cannot be given in a config; it is accepted
 //! only as `null`, and `scale_mode` is then ignored, as PyTorch ignores it.
+//!
+//! ```
+//! use descent_optim::schedule::{table, CyclicConfig, SchedulerConfig};
+//! let config = SchedulerConfig::Cyclic(CyclicConfig { step_size_up: 2, ..CyclicConfig::new(0.01, 0.1) });
+//! let lrs: Vec<f64> = table(&config, 0.1, Some(0.9), 5)?.iter().map(|&(_, lr, _)| lr).collect();
+//! for (lr, want) in lrs.iter().zip([0.01, 0.055, 0.1, 0.055, 0.01]) {
+//!     assert!((lr - want).abs() < 1e-12, "{lrs:?}");
+//! }
+//! # Ok::<(), descent_optim::OptimError>(())
+//! ```
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::{check_finite, py_float, Group};
+use super::group::Group;
+use crate::check::check_finite;
+use crate::check::py_float;
 use crate::OptimError;
 
 fn default_step_size_up() -> usize {

@@ -9,10 +9,20 @@
 //!
 //! i.e. `lr_e = ((base_lr · γ) · γ) ⋯` multiplied one factor at a time. Closed form
 //! (SequentialLR's `step(0)`): `base_lr · γ^e` via `pow`.
+//!
+//! ```
+//! use descent_optim::schedule::{table, ExponentialConfig, SchedulerConfig};
+//! let config = SchedulerConfig::Exponential(ExponentialConfig::new(0.5));
+//! let lrs: Vec<f64> = table(&config, 0.1, None, 3)?.iter().map(|&(_, lr, _)| lr).collect();
+//! for (lr, want) in lrs.iter().zip([0.1, 0.05, 0.025]) {
+//!     assert!((lr - want).abs() < 1e-12, "{lrs:?}");
+//! }
+//! # Ok::<(), descent_optim::OptimError>(())
+//! ```
 
 use serde::{Deserialize, Serialize};
 
-use super::check_finite;
+use crate::check::check_finite;
 use crate::OptimError;
 
 /// `ExponentialLR(optimizer, gamma)`.
@@ -34,7 +44,7 @@ impl ExponentialConfig {
         if self.gamma < 0.0 {
             return Err(OptimError::invalid(format!(
                 "ExponentialLR gamma must be >= 0, but got {}",
-                super::py_float(self.gamma)
+                crate::check::py_float(self.gamma)
             )));
         }
         Ok(())

@@ -7,6 +7,13 @@
 //! Library only ([`Scheduler::lambda`](super::Scheduler::lambda)): a closure has no serde
 //! form. The closure is not part of the saved state (as PyTorch does not pickle lambdas); a
 //! record restores the step count into a scheduler built with the same closure.
+//!
+//! ```
+//! use descent_optim::Scheduler;
+//! let mut s = Scheduler::lambda(0.1, |epoch| 1.0 / (epoch as f64 + 1.0));
+//! s.step();
+//! assert_eq!(s.lr(), 0.05);
+//! ```
 
 use std::fmt;
 use std::sync::Arc;

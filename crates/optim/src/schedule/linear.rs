@@ -11,6 +11,16 @@
 //! ```
 //!
 //! Closed form (SequentialLR's `step(0)`): `base_lr · (s + (f − s)·min(T, e)/T)`.
+//!
+//! ```
+//! use descent_optim::schedule::{table, LinearConfig, SchedulerConfig};
+//! let config = SchedulerConfig::Linear(LinearConfig { start_factor: 0.5, end_factor: 1.0, total_iters: 2 });
+//! let lrs: Vec<f64> = table(&config, 0.1, None, 3)?.iter().map(|&(_, lr, _)| lr).collect();
+//! for (lr, want) in lrs.iter().zip([0.05, 0.075, 0.1]) {
+//!     assert!((lr - want).abs() < 1e-12, "{lrs:?}");
+//! }
+//! # Ok::<(), descent_optim::OptimError>(())
+//! ```
 
 use serde::{Deserialize, Serialize};
 

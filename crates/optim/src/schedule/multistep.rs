@@ -10,10 +10,20 @@
 //!
 //! Closed form (SequentialLR's `step(0)`): `base_lr · γ^#{m ∈ milestones : m ≤ e}`.
 //! Powers use `pow`, as Python's `**` does.
+//!
+//! ```
+//! use descent_optim::schedule::{table, MultiStepConfig, SchedulerConfig};
+//! let config = SchedulerConfig::MultiStep(MultiStepConfig::new(vec![1, 3]));
+//! let lrs: Vec<f64> = table(&config, 0.1, None, 4)?.iter().map(|&(_, lr, _)| lr).collect();
+//! for (lr, want) in lrs.iter().zip([0.1, 0.01, 0.01, 0.001]) {
+//!     assert!((lr - want).abs() < 1e-12, "{lrs:?}");
+//! }
+//! # Ok::<(), descent_optim::OptimError>(())
+//! ```
 
 use serde::{Deserialize, Serialize};
 
-use super::check_finite;
+use crate::check::check_finite;
 use crate::OptimError;
 
 fn default_gamma() -> f64 {
@@ -43,7 +53,7 @@ impl MultiStepConfig {
         if self.gamma < 0.0 {
             return Err(OptimError::invalid(format!(
                 "MultiStepLR gamma must be >= 0, but got {}",
-                super::py_float(self.gamma)
+                crate::check::py_float(self.gamma)
             )));
         }
         Ok(())

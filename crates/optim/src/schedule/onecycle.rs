@@ -26,6 +26,17 @@
 //!
 //! With `cycle_momentum` (the default) the optimizer's momentum is set to `max_momentum` at
 //! construction and cycled inversely to the learning rate.
+//!
+//! ```
+//! use descent_optim::schedule::{OneCycleConfig, SchedulerConfig};
+//! // Warm up from max_lr/25 to 1.0 and anneal over 10 steps; momentum cycles 0.95 → 0.85 → 0.95.
+//! let mut s = SchedulerConfig::OneCycle(OneCycleConfig::new(1.0, 10)).build(0.1, Some(0.9))?;
+//! assert!((s.lr() - 0.04).abs() < 1e-12);
+//! assert_eq!(s.momentum(), Some(0.95));
+//! s.try_step()?;
+//! assert!(s.lr() > 0.04);
+//! # Ok::<(), descent_optim::OptimError>(())
+//! ```
 
 use std::f64::consts::PI;
 use std::fmt;
@@ -33,7 +44,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_finite, py_float, Group};
+use super::group::Group;
+use crate::check::check_finite;
+use crate::check::py_float;
 use crate::OptimError;
 
 fn default_pct_start() -> f64 {

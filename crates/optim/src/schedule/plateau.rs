@@ -16,13 +16,24 @@
 //! ```
 //!
 //! `best` starts at +∞ (min) or −∞ (max). The lr is not changed at construction.
+//!
+//! ```
+//! use descent_optim::schedule::{PlateauConfig, SchedulerConfig};
+//! let config = SchedulerConfig::Plateau(PlateauConfig { patience: 0, ..PlateauConfig::default() });
+//! let mut s = config.build(0.1, None)?;
+//! s.step_metric(1.0); // the best so far
+//! s.step_metric(1.0); // no better: one bad epoch > patience 0, lr × 0.1
+//! assert!((s.lr() - 0.01).abs() < 1e-12);
+//! # Ok::<(), descent_optim::OptimError>(())
+//! ```
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{check_finite, Group};
+use super::group::Group;
+use crate::check::check_finite;
 use crate::OptimError;
 
 fn default_factor() -> f64 {

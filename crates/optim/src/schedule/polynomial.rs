@@ -9,10 +9,20 @@
 //! ```
 //!
 //! Closed form (SequentialLR's `step(0)`): `base_lr · (1 − min(T, e)/T)^p`.
+//!
+//! ```
+//! use descent_optim::schedule::{table, PolynomialConfig, SchedulerConfig};
+//! let config = SchedulerConfig::Polynomial(PolynomialConfig { total_iters: 4, power: 1.0 });
+//! let lrs: Vec<f64> = table(&config, 0.1, None, 5)?.iter().map(|&(_, lr, _)| lr).collect();
+//! for (lr, want) in lrs.iter().zip([0.1, 0.075, 0.05, 0.025, 0.0]) {
+//!     assert!((lr - want).abs() < 1e-12, "{lrs:?}");
+//! }
+//! # Ok::<(), descent_optim::OptimError>(())
+//! ```
 
 use serde::{Deserialize, Serialize};
 
-use super::check_finite;
+use crate::check::check_finite;
 use crate::OptimError;
 
 fn default_total_iters() -> usize {
@@ -57,7 +67,7 @@ impl PolynomialConfig {
             return Err(OptimError::invalid(format!(
                 "PolynomialLR power must be >= 0, but got {} (PyTorch raises ZeroDivisionError \
                  at total_iters)",
-                super::py_float(self.power)
+                crate::check::py_float(self.power)
             )));
         }
         Ok(())

@@ -10,10 +10,20 @@
 //! so `lr_e = (((base_lr · γ) · γ) ⋯)` with ⌊e / step_size⌋ factors, multiplied one at a
 //! time. Closed form (SequentialLR's `step(0)`): `base_lr · γ^⌊e / step_size⌋` via `pow`,
 //! which can differ from the chainable value in the last bit.
+//!
+//! ```
+//! use descent_optim::schedule::{table, StepConfig, SchedulerConfig};
+//! let config = SchedulerConfig::Step(StepConfig::new(2));
+//! let lrs: Vec<f64> = table(&config, 0.1, None, 5)?.iter().map(|&(_, lr, _)| lr).collect();
+//! for (lr, want) in lrs.iter().zip([0.1, 0.1, 0.01, 0.01, 0.001]) {
+//!     assert!((lr - want).abs() < 1e-12, "{lrs:?}");
+//! }
+//! # Ok::<(), descent_optim::OptimError>(())
+//! ```
 
 use serde::{Deserialize, Serialize};
 
-use super::check_finite;
+use crate::check::check_finite;
 use crate::OptimError;
 
 fn default_gamma() -> f64 {
@@ -50,7 +60,7 @@ impl StepConfig {
         if self.gamma < 0.0 {
             return Err(OptimError::invalid(format!(
                 "StepLR gamma must be >= 0, but got {}",
-                super::py_float(self.gamma)
+                crate::check::py_float(self.gamma)
             )));
         }
         Ok(())

@@ -1,7 +1,7 @@
 //! `Sgd` against hand-derived updates, one option at a time, and against Burn's built-in
 //! SGD where the two implement the same math.
 
-mod common;
+use crate::common;
 
 use burn::optim::Optimizer;
 use common::{assert_close, t1, vec};

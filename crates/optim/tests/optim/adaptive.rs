@@ -2,7 +2,7 @@
 //! (`fixtures/optim_trajectories.json`, single-tensor path, f64), record round trips, serde
 //! keys and defaults, and torch's validation messages.
 
-mod common;
+use crate::common;
 
 use burn::module::{Module, Param};
 use burn::optim::{GradientsParams, Optimizer};
@@ -578,4 +578,92 @@ fn lion_moves_each_coordinate_by_lr() {
     let opt = LionConfig::new(0.01).build().unwrap();
     let (p, _) = opt.step(0.01, t1(&[1.0, 1.0, 1.0]), t1(&[3.0, -1e-9, 0.0]), None);
     common::assert_close(&vec(&p), &[0.99, 1.01, 1.0], 1e-15, "lion");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where loaded state lands: the parameter's device and dtype (record::land).
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(feature = "fused")]
+/// Adam's state after two steps from `theta`, saved and loaded back through its record as
+/// Burn does (`Device::default()` passed to the loader).
+fn adam_state_reloaded(theta: &Tensor<1>) -> (AdamState<1>, Adam) {
+    use burn::optim::{RecordState, StateSink, StateSource};
+    let adam = AdamConfig::new(0.01).with_amsgrad(true).build().unwrap();
+    let g = theta.clone().mul_scalar(0.5).sin();
+    let (p, s) = adam.step(0.01, theta.clone(), g.clone(), None);
+    let (_, s) = adam.step(0.01, p, g, s);
+    let mut sink = StateSink::default();
+    s.unwrap().state_flatten("p", &mut sink);
+    let mut src = StateSource::new(sink.scalars.into_iter().collect());
+    for (name, data) in sink.tensors {
+        src.insert_tensor(name, data);
+    }
+    let loaded = AdamState::<1>::state_unflatten("p", &mut src, &burn::tensor::Device::default()).unwrap();
+    (loaded, adam)
+}
+
+// Without `fused` descent-optim knows no CPU device to hold loaded state on, so it loads onto
+// the device Burn passes (the GPU here, which cannot take f64): these need the default feature.
+#[cfg(feature = "fused")]
+#[test]
+fn loaded_state_lands_on_the_parameters_device_and_dtype_flex_f64() {
+    use burn::tensor::DType;
+    let theta = t1(&[0.5, -1.25, 2.0]);
+    let (loaded, adam) = adam_state_reloaded(&theta);
+    // Saved in f64, loaded in f64: not the default device's dtype.
+    assert_eq!(loaded.exp_avg.dtype(), DType::F64);
+
+    // A parameter in f64 on flex continues bit for bit, its state beside it.
+    let g = t1(&[0.1, 0.2, -0.3]);
+    let (next, state) = adam.step(0.01, theta.clone(), g.clone(), Some(loaded.clone()));
+    let state = state.unwrap();
+    for t in [&state.exp_avg, &state.exp_avg_sq, state.max_exp_avg_sq.as_ref().unwrap()] {
+        assert_eq!((t.device(), t.dtype()), (theta.device(), DType::F64));
+    }
+    let (again, _) = adam.step(0.01, theta.clone(), g, Some(loaded.land(&theta)));
+    assert_eq!(vec(&next), vec(&again));
+
+    // A parameter in f32 gets its state in f32.
+    let theta32 = theta.clone().cast(DType::F32);
+    let (reloaded32, _) = adam_state_reloaded(&theta);
+    let (next32, state32) = adam.step(0.01, theta32, t1(&[0.1, 0.2, -0.3]).cast(DType::F32), Some(reloaded32));
+    assert_eq!(next32.dtype(), DType::F32);
+    assert_eq!(state32.unwrap().exp_avg_sq.dtype(), DType::F32);
+}
+
+#[cfg(feature = "fused")]
+#[test]
+fn loaded_state_lands_on_the_parameters_device_and_dtype_wgpu() {
+    use burn::tensor::{DType, Device, DeviceKind, TensorData};
+    let wgpu = Device::wgpu(DeviceKind::DefaultDevice);
+    // wgpu starts lazily and panics without an adapter: skip where there is none.
+    let probe = {
+        let d = wgpu.clone();
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let ok = std::panic::catch_unwind(move || Tensor::<1>::zeros([1], &d).into_data()).is_ok();
+        std::panic::set_hook(hook);
+        ok
+    };
+    if !probe {
+        eprintln!("no wgpu adapter: skipped");
+        return;
+    }
+    let theta = t1(&[0.5, -1.25, 2.0]);
+    let (loaded, adam) = adam_state_reloaded(&theta);
+    let on_wgpu = |v: &[f64]| {
+        let v: Vec<f32> = v.iter().map(|&x| x as f32).collect();
+        Tensor::<1>::from_data(TensorData::new(v, [3]), (&wgpu, DType::F32))
+    };
+    let param = on_wgpu(&[0.5, -1.25, 2.0]);
+    let (next, state) = adam.step(0.01, param, on_wgpu(&[0.1, 0.2, -0.3]), Some(loaded));
+    let state = state.unwrap();
+    assert_eq!((next.device(), next.dtype()), (wgpu.clone(), DType::F32));
+    for t in [&state.exp_avg, &state.exp_avg_sq, state.max_exp_avg_sq.as_ref().unwrap()] {
+        assert_eq!((t.device(), t.dtype()), (wgpu.clone(), DType::F32));
+    }
+    // The same step as on the CPU in f64, to f32 precision.
+    let (cpu, _) = adam.step(0.01, theta.clone(), t1(&[0.1, 0.2, -0.3]), Some(adam_state_reloaded(&theta).0));
+    common::assert_close(&vec(&next), &vec(&cpu), 1e-6, "wgpu step from loaded state");
 }

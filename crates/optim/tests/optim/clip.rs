@@ -1,7 +1,7 @@
 //! Gradient clipping against `torch.nn.utils.clip_grad_norm_` / `clip_grad_value_`
 //! (`fixtures/clip_grad_norm.json`, PyTorch 2.5.1, f64), on a three-parameter module.
 
-mod common;
+use crate::common;
 
 use burn::module::{Module, Param};
 use burn::optim::GradientsParams;

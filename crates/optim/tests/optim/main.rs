@@ -1,0 +1,8 @@
+//! descent-optim's integration tests, one binary: PyTorch parity fixtures for every optimizer
+//! and schedule, clipping, records and torch's validation messages.
+
+mod adaptive;
+mod clip;
+mod common;
+mod schedules;
+mod sgd;
