@@ -337,11 +337,4 @@ mod tests {
         assert_eq!(format_secs(0.0123), "12.3 ms");
         assert_eq!(format_secs(4.214), "4.21 s");
     }
-
-    #[test]
-    fn date_is_plausible() {
-        let d = utc_now();
-        assert_eq!(d.len(), "2026-01-01 00:00 UTC".len(), "{d}");
-        assert!(d.starts_with("20"), "{d}");
-    }
 }

@@ -147,3 +147,15 @@ fn utc_now() -> String {
     let y = yoe + era * 400 + i64::from(m <= 2);
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_is_plausible() {
+        let d = utc_now();
+        assert_eq!(d.len(), "2026-01-01 00:00 UTC".len(), "{d}");
+        assert!(d.starts_with("20"), "{d}");
+    }
+}

@@ -316,3 +316,25 @@ fn trim_zeros(s: &str) -> &str {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_ticks_are_round_and_enough() {
+        assert_eq!(log_ticks(0.03, 1.9).0, vec![0.05, 0.1, 0.2, 0.5, 1.0]);
+        assert_eq!(log_ticks(1e-6, 10.0).0, vec![1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0]);
+        assert_eq!(log_ticks(0.3, 0.9).0.len(), 3); // 0.3, 0.5, 0.7: what a third of a decade has
+        assert_eq!(log_ticks(1e-20, 1.0).0.len(), 11);
+    }
+
+    #[test]
+    fn segments_break_at_non_finite_points() {
+        let pts = [(1.0, 1.0), (2.0, f64::NAN), (3.0, 3.0), (4.0, 4.0), (5.0, f64::INFINITY)];
+        let segs = segments(pts.iter().map(|&(x, y)| ([x, y], (x, y))));
+        assert_eq!(segs, vec![vec![(1.0, 1.0)], vec![(3.0, 3.0), (4.0, 4.0)]]);
+        let none: Vec<Vec<(f64, f64)>> = segments(std::iter::empty::<([f64; 2], (f64, f64))>());
+        assert_eq!(none, vec![Vec::<(f64, f64)>::new()]);
+    }
+}
