@@ -54,16 +54,16 @@ fn schedule_of_a_run_config_counts_its_steps_and_cycles_momentum() {
     ]));
     let rows: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(rows.len(), 240);
-    // OneCycleLR(max_lr=0.2, total 240, pct_start 0.3, div_factor 25): starts at 0.2/25 with
-    // momentum at max_momentum 0.95; peaks at 0.2 with momentum 0.85 at step ⌊0.3·240⌋ = 72
+    // OneCycleLR(max_lr=0.1, total 240, pct_start 0.3, div_factor 25): starts at 0.1/25 with
+    // momentum at max_momentum 0.95; peaks at 0.1 with momentum 0.85 at step ⌊0.3·240⌋ = 72
     // (rows from 0); ends at initial/1e4.
-    // (torch computes it through the annealing formula at pct 0: 0.008000000000000007)
-    assert!((rows[0]["lr"].as_f64().unwrap() - 0.2 / 25.0).abs() < 1e-16);
+    // (torch computes it through the annealing formula at pct 0: 0.0040000000000000036)
+    assert!((rows[0]["lr"].as_f64().unwrap() - 0.1 / 25.0).abs() < 1e-16);
     assert_eq!(rows[0]["momentum"].as_f64().unwrap(), 0.95);
     let peak = rows.iter().map(|r| r["lr"].as_f64().unwrap()).fold(0.0, f64::max);
-    assert!((peak - 0.2).abs() < 1e-3, "{peak}");
+    assert!((peak - 0.1).abs() < 1e-3, "{peak}");
     let last = rows[239]["lr"].as_f64().unwrap();
-    assert!((last - 0.2 / 25.0 / 1e4).abs() < 1e-9, "{last}");
+    assert!((last - 0.1 / 25.0 / 1e4).abs() < 1e-9, "{last}");
     assert_eq!(rows[239]["step"], 240);
     assert_eq!(rows[239]["epoch"], 30);
     let svg = std::fs::read_to_string(&svg).unwrap();
