@@ -1,7 +1,18 @@
 //! descent-model: the networks descent trains.
 //!
 //! Every model is one type that runs on any Burn [`Device`](burn::tensor::Device) chosen at
-//! run time, is built from a serde config, and can start from PyTorch weights.
+//! run time, is built from a serde config, and can start from PyTorch weights. The crate asks
+//! Burn for modules and safetensors only (`store`, `safetensors`): the binary that uses it
+//! picks the backends.
+//!
+//! | network | file |
+//! |---|---|
+//! | the seed MLP (any sizes, any activation) | [`mlp`] |
+//! | a small CNN for digit images | [`cnn`] |
+//! | matrix factorisation (user and item embeddings, biases) | [`mf`] |
+//! | a character-level GRU / LSTM | [`char_rnn`] |
+//! | one type for all, chosen by `kind` | [`model`] |
+//! | PyTorch weights in and out (safetensors) | [`weights`] |
 
 pub mod activation;
 pub mod char_rnn;

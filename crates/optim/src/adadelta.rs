@@ -24,7 +24,7 @@ use burn::tensor::{Device, Tensor};
 use crate::check::{check_eps, check_lr, check_weight_decay, py_float};
 use crate::parts::{ema_square, maximize};
 use crate::regularization::WeightDecay;
-use crate::OptimError;
+use crate::error::OptimError;
 
 optim_config! {
     /// `torch.optim.Adadelta`'s arguments, same names and defaults.

@@ -23,7 +23,7 @@ use burn::tensor::{Device, Tensor};
 use crate::check::{check_eps, check_lr, check_nonneg, check_weight_decay};
 use crate::parts::maximize;
 use crate::regularization::WeightDecay;
-use crate::OptimError;
+use crate::error::OptimError;
 
 optim_config! {
     /// `torch.optim.Adagrad`'s arguments, same names and defaults.

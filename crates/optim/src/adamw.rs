@@ -28,7 +28,8 @@ use burn::tensor::{Device, Tensor};
 use crate::adam_core::{AdamCore, AdamState};
 use crate::check::{check_betas, check_eps, check_lr, check_weight_decay};
 use crate::regularization::WeightDecay;
-use crate::{HyperParam, OptimError};
+use crate::error::OptimError;
+use crate::hyper::HyperParam;
 
 optim_config! {
     /// `torch.optim.AdamW`'s arguments, same names and defaults.

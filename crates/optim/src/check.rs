@@ -1,7 +1,7 @@
 //! torch.optim's constructor checks, with its messages byte for byte (ported scripts and the
 //! tests compare them), and Python's `repr(float)` those messages print.
 
-use crate::OptimError;
+use crate::error::OptimError;
 
 /// Python's `repr(float)`: `0.1`, `2.0`, `1e-08`, `1e+16`, `inf` — shortest round-trip digits,
 /// positional for exponents −4..16, scientific with a two-digit exponent otherwise.

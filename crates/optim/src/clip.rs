@@ -24,7 +24,7 @@ use burn::tensor::Tensor;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::check::py_float;
-use crate::OptimError;
+use crate::error::OptimError;
 
 /// The `p` of a p-norm, torch's `norm_type`: any float, `f64::INFINITY` for the max norm.
 ///

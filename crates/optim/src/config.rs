@@ -7,10 +7,18 @@
 use burn::optim::{ModuleOptimizer, Optimizer};
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    AdadeltaConfig, AdagradConfig, AdamConfig, AdamWConfig, AdamaxConfig, HyperParam, LionConfig, NAdamConfig,
-    OptimError, RAdamConfig, RmsPropConfig, SgdConfig,
-};
+use crate::adadelta::AdadeltaConfig;
+use crate::adagrad::AdagradConfig;
+use crate::adam::AdamConfig;
+use crate::adamax::AdamaxConfig;
+use crate::adamw::AdamWConfig;
+use crate::error::OptimError;
+use crate::hyper::HyperParam;
+use crate::lion::LionConfig;
+use crate::nadam::NAdamConfig;
+use crate::radam::RAdamConfig;
+use crate::rmsprop::RmsPropConfig;
+use crate::sgd::SgdConfig;
 
 /// Every optimizer descent offers, tagged by `kind`; keys are torch.optim's argument names.
 ///

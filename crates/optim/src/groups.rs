@@ -20,7 +20,9 @@ use burn::optim::{LearningRate, ModuleOptimizer, Optimizer};
 use burn::tensor::{Device, Tensor};
 
 use crate::config::WithOptimizer;
-use crate::{HyperParam, OptimError, OptimizerConfig};
+use crate::config::OptimizerConfig;
+use crate::error::OptimError;
+use crate::hyper::HyperParam;
 
 /// An optimizer that steps with its group's own lr when it has one (set between steps by
 /// whoever runs the group's schedule), else with the lr Burn passes in.

@@ -25,7 +25,8 @@ use burn::optim::{LearningRate, Optimizer};
 use burn::tensor::{Device, Tensor};
 
 use crate::check::{check_betas, check_lr, check_weight_decay};
-use crate::{HyperParam, OptimError};
+use crate::error::OptimError;
+use crate::hyper::HyperParam;
 
 optim_config! {
     /// Lion's arguments, torch-style names, the paper's defaults.

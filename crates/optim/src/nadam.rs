@@ -34,7 +34,8 @@ use burn::tensor::{Device, Tensor};
 use crate::check::{check_betas, check_eps, check_lr, check_nonneg, check_weight_decay};
 use crate::parts::{addcdiv, bias_correction, first_moment, maximize, second_moment};
 use crate::regularization::WeightDecay;
-use crate::{HyperParam, OptimError};
+use crate::error::OptimError;
+use crate::hyper::HyperParam;
 
 optim_config! {
     /// `torch.optim.NAdam`'s arguments, same names and defaults.

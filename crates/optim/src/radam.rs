@@ -33,7 +33,8 @@ use burn::tensor::{Device, Tensor};
 use crate::check::{check_betas, check_eps, check_lr, check_weight_decay};
 use crate::parts::{bias_correction, first_moment, maximize, second_moment};
 use crate::regularization::WeightDecay;
-use crate::{HyperParam, OptimError};
+use crate::error::OptimError;
+use crate::hyper::HyperParam;
 
 optim_config! {
     /// `torch.optim.RAdam`'s arguments, same names and defaults.

@@ -32,7 +32,7 @@ use burn::tensor::{Device, Tensor};
 
 use crate::parts::{maximize, Momentum, MomentumState};
 use crate::regularization::{proximal_l1, WeightDecay};
-use crate::OptimError;
+use crate::error::OptimError;
 
 /// Kept at its old path: `descent_optim::sgd::HyperParam`.
 pub use crate::hyper::HyperParam;

@@ -23,7 +23,7 @@ use descent_optim::schedule::Scheduler;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{DeviceChoice, RunConfig};
-use crate::TrainError;
+use crate::error::TrainError;
 
 /// Everything besides tensors needed to continue exactly where the checkpoint was taken.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 use burn::tensor::{Device, FloatDType, Tensor};
 
 use crate::config::{DType, DeviceChoice};
-use crate::TrainError;
+use crate::error::TrainError;
 
 /// The device for `choice`, configured for `dtype`, checked to actually work.
 ///

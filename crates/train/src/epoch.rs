@@ -17,7 +17,7 @@ use crate::rng::Rng;
 use crate::schedules::Schedules;
 use crate::setup::Split;
 use crate::step::{At, Stepper};
-use crate::TrainError;
+use crate::error::TrainError;
 
 /// A run in progress: what its epochs read and update.
 pub struct Training<'a> {

@@ -22,7 +22,7 @@ use crate::config::{DeviceChoice, RunConfig};
 use crate::loss::batch_loss;
 use crate::rng::Rng;
 use crate::setup::prepare;
-use crate::TrainError;
+use crate::error::TrainError;
 
 /// How to run the range test.
 #[derive(Debug, Clone)]

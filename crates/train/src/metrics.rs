@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::TrainError;
+use crate::error::TrainError;
 
 /// One optimizer step: `loss` is the batch loss (penalties included) computed before the
 /// step's update, `lr` the rate that update used.

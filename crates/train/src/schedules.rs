@@ -9,7 +9,7 @@ use descent_optim::schedule::Scheduler;
 use descent_optim::{GroupKnobs, HyperParam};
 
 use crate::config::{Interval, RunConfig};
-use crate::TrainError;
+use crate::error::TrainError;
 
 /// A parameter group's knobs, its configured lr and, when it has its own lr and the run a
 /// schedule, its copy of the schedule.

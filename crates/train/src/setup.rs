@@ -11,7 +11,7 @@ use crate::config::{DeviceChoice, LossKind, RunConfig};
 use crate::data::Table;
 use crate::device::make_device;
 use crate::loss::Targets;
-use crate::TrainError;
+use crate::error::TrainError;
 
 /// A data split on the device.
 pub struct Split {

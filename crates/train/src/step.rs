@@ -18,7 +18,7 @@ use crate::config::RunConfig;
 use crate::loss::batch_loss;
 use crate::schedules::Schedules;
 use crate::setup::Split;
-use crate::TrainError;
+use crate::error::TrainError;
 
 #[derive(Clone, Copy)]
 enum Clip {

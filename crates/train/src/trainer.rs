@@ -15,7 +15,7 @@ use crate::progress::Progress;
 use crate::rng::Rng;
 use crate::setup::{prepare, Prepared};
 use crate::step::Stepper;
-use crate::TrainError;
+use crate::error::TrainError;
 
 /// How to run a config.
 #[derive(Debug, Clone, Default)]

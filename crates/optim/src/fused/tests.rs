@@ -8,7 +8,9 @@ use super::testing::{bits, tensor};
 use crate::adam_core::AdamCore;
 use crate::parts::Momentum;
 use crate::regularization::WeightDecay;
-use crate::{AdamState, HyperParam, SgdConfig, SgdState};
+use crate::adam::AdamState;
+use crate::hyper::HyperParam;
+use crate::sgd::{SgdConfig, SgdState};
 
 /// The one-pass flex update gives the same bits as the tensor-op update, for every option,
 /// over several steps (first momentum step included), in f32 and f64, serial and chunked.

@@ -24,7 +24,9 @@ use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use burn::optim::LearningRate;
 
 use super::{Scheduler, SchedulerConfig};
-use crate::{BuiltOptimizer, HyperParam, OptimError};
+use crate::config::BuiltOptimizer;
+use crate::error::OptimError;
+use crate::hyper::HyperParam;
 
 /// See the [module docs](self).
 #[derive(Clone, Debug)]
@@ -82,7 +84,8 @@ mod tests {
     use burn::lr_scheduler::LrScheduler;
 
     use crate::schedule::{table, OneCycleConfig, SchedulerConfig};
-    use crate::{OptimizerConfig, SgdConfig};
+    use crate::config::OptimizerConfig;
+    use crate::sgd::SgdConfig;
 
     /// Each Burn `step()` returns the lr of PyTorch's step k and has just written step k's
     /// momentum into the optimizer: the pairs `table` gives.

@@ -25,7 +25,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::OptimError;
+use crate::error::OptimError;
 
 fn default_factor() -> f64 {
     1.0 / 3.0

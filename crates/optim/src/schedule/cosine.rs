@@ -32,7 +32,7 @@ use std::f64::consts::PI;
 use serde::{Deserialize, Serialize};
 
 use crate::check::check_finite;
-use crate::OptimError;
+use crate::error::OptimError;
 
 /// `CosineAnnealingLR(optimizer, T_max, eta_min=0.0)`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -26,7 +26,7 @@ use std::f64::consts::PI;
 use serde::{Deserialize, Serialize};
 
 use crate::check::check_finite;
-use crate::OptimError;
+use crate::error::OptimError;
 
 fn default_t_mult() -> i64 {
     1

@@ -37,7 +37,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use super::group::Group;
 use crate::check::check_finite;
 use crate::check::py_float;
-use crate::OptimError;
+use crate::error::OptimError;
 
 fn default_step_size_up() -> usize {
     2000

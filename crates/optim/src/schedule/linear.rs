@@ -24,7 +24,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::OptimError;
+use crate::error::OptimError;
 
 fn default_start_factor() -> f64 {
     1.0 / 3.0

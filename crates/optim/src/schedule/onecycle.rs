@@ -47,7 +47,7 @@ use serde::{Deserialize, Serialize};
 use super::group::Group;
 use crate::check::check_finite;
 use crate::check::py_float;
-use crate::OptimError;
+use crate::error::OptimError;
 
 fn default_pct_start() -> f64 {
     0.3

@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use super::group::Group;
 use crate::check::check_finite;
-use crate::OptimError;
+use crate::error::OptimError;
 
 fn default_factor() -> f64 {
     0.1

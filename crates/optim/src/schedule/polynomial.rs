@@ -23,7 +23,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::check::check_finite;
-use crate::OptimError;
+use crate::error::OptimError;
 
 fn default_total_iters() -> usize {
     5

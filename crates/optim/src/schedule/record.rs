@@ -5,7 +5,7 @@ use burn::lr_scheduler::LrSchedulerRecord;
 
 use super::group::Group;
 use super::tree::{Base, Node, KIND_CHAINED, KIND_PLATEAU, KIND_SEQUENTIAL, KIND_WARM_RESTARTS};
-use crate::OptimError;
+use crate::error::OptimError;
 
 pub(crate) const RECORD_FORMAT: u64 = 1;
 

@@ -13,7 +13,7 @@ use super::lambda::LambdaFn;
 use super::record::{get, record_error, RECORD_FORMAT};
 use super::tree::{Leaf, Node};
 use crate::check::check_finite;
-use crate::OptimError;
+use crate::error::OptimError;
 
 impl SchedulerConfig {
     /// Construct the scheduler as PyTorch's constructor does (including its construction

@@ -24,7 +24,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::check::check_finite;
-use crate::OptimError;
+use crate::error::OptimError;
 
 fn default_gamma() -> f64 {
     0.1

@@ -15,7 +15,7 @@ use super::linear::LinearConfig;
 use super::multistep::MultiStepConfig;
 use super::polynomial::PolynomialConfig;
 use super::step::StepConfig;
-use crate::OptimError;
+use crate::error::OptimError;
 
 /// `LRScheduler`'s own state: `base_lrs[0]`, `last_epoch`, `_step_count`.
 #[derive(Debug, Clone, PartialEq)]

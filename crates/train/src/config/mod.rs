@@ -15,7 +15,7 @@ pub use model::{DataShape, ModelKind, ModelSection};
 pub use optimizer::{GroupSection, OptimizerSection, SchedulerSection};
 
 use crate::batching::BatchingConfig;
-use crate::TrainError;
+use crate::error::TrainError;
 use errors::{one_line, precheck};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

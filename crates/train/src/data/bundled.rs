@@ -12,7 +12,7 @@ use std::io::Read;
 use std::path::Path;
 
 use super::{err, Table};
-use crate::TrainError;
+use crate::error::TrainError;
 
 /// A dataset shipped in the binary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

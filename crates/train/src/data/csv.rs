@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::{err, Table};
-use crate::TrainError;
+use crate::error::TrainError;
 
 fn unquote(s: &str) -> &str {
     let s = s.trim();

@@ -11,7 +11,7 @@ use std::io::Read;
 use std::path::Path;
 
 use super::{err, Table};
-use crate::TrainError;
+use crate::error::TrainError;
 
 /// An IDX array of unsigned bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::rng::Rng;
-use crate::TrainError;
+use crate::error::TrainError;
 
 /// A loaded table: features and targets, row-major.
 #[derive(Debug, Clone, PartialEq)]

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{err, Table};
 use crate::rng::Rng;
-use crate::TrainError;
+use crate::error::TrainError;
 
 /// Parameters of the synthetic ratings generator.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

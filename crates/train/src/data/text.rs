@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use super::{err, Table};
-use crate::TrainError;
+use crate::error::TrainError;
 
 /// A corpus as character ids.
 #[derive(Debug, Clone, PartialEq)]
