@@ -12,6 +12,20 @@ use serde::{Deserialize, Serialize};
 use crate::{Activation, ModelError};
 
 /// Config of an [`Mlp`]: layer widths from input to output and the hidden activation.
+///
+/// ```
+/// use burn::tensor::{Device, Tensor};
+/// use descent_model::MlpConfig;
+///
+/// let device = Device::flex();
+/// let mlp = MlpConfig::seed().init(&device)?; // 10 → 5 → 1, ReLU
+/// let y = mlp.forward(Tensor::<2>::zeros([4, 10], &device));
+/// assert_eq!(y.dims(), [4, 1]);
+/// // PyTorch's names and shapes (`nn.Linear` keeps weights as [out, in]), for weights in and out.
+/// assert_eq!(mlp.torch_layout()[0], ("layers.0.weight".to_string(), vec![5, 10]));
+/// assert!(MlpConfig { sizes: vec![10], ..MlpConfig::seed() }.init(&device).is_err());
+/// # Ok::<(), descent_model::ModelError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MlpConfig {
