@@ -22,9 +22,9 @@ use burn::optim::{LearningRate, Optimizer};
 use burn::tensor::{Device, Tensor};
 
 use crate::check::{check_eps, check_lr, check_weight_decay, py_float};
+use crate::error::OptimError;
 use crate::parts::{ema_square, maximize};
 use crate::regularization::WeightDecay;
-use crate::error::OptimError;
 
 optim_config! {
     /// `torch.optim.Adadelta`'s arguments, same names and defaults.

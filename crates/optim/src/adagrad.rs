@@ -21,9 +21,9 @@ use burn::optim::{LearningRate, Optimizer};
 use burn::tensor::{Device, Tensor};
 
 use crate::check::{check_eps, check_lr, check_nonneg, check_weight_decay};
+use crate::error::OptimError;
 use crate::parts::maximize;
 use crate::regularization::WeightDecay;
-use crate::error::OptimError;
 
 optim_config! {
     /// `torch.optim.Adagrad`'s arguments, same names and defaults.

@@ -4,9 +4,9 @@
 use burn::optim::LearningRate;
 use burn::tensor::Tensor;
 
+use crate::hyper::HyperParam;
 use crate::parts::{addcdiv, amsgrad_max, bias_correction, first_moment, maximize, second_moment};
 use crate::regularization::WeightDecay;
-use crate::hyper::HyperParam;
 
 crate::optim_state! {
     /// Per-parameter state of Adam and AdamW: torch's `step`, `exp_avg`, `exp_avg_sq` and, with

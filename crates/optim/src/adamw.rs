@@ -27,9 +27,9 @@ use burn::tensor::{Device, Tensor};
 
 use crate::adam_core::{AdamCore, AdamState};
 use crate::check::{check_betas, check_eps, check_lr, check_weight_decay};
-use crate::regularization::WeightDecay;
 use crate::error::OptimError;
 use crate::hyper::HyperParam;
+use crate::regularization::WeightDecay;
 
 optim_config! {
     /// `torch.optim.AdamW`'s arguments, same names and defaults.

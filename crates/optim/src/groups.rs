@@ -19,8 +19,8 @@ use burn::module::ParamGroup;
 use burn::optim::{LearningRate, ModuleOptimizer, Optimizer};
 use burn::tensor::{Device, Tensor};
 
-use crate::config::WithOptimizer;
 use crate::config::OptimizerConfig;
+use crate::config::WithOptimizer;
 use crate::error::OptimError;
 use crate::hyper::HyperParam;
 

@@ -32,10 +32,10 @@ use burn::optim::{LearningRate, Optimizer};
 use burn::tensor::{Device, Tensor};
 
 use crate::check::{check_eps, check_lr, check_nonneg, check_weight_decay};
-use crate::parts::{lerp, maximize, second_moment};
-use crate::regularization::WeightDecay;
 use crate::error::OptimError;
 use crate::hyper::HyperParam;
+use crate::parts::{lerp, maximize, second_moment};
+use crate::regularization::WeightDecay;
 
 optim_config! {
     /// `torch.optim.RMSprop`'s arguments, same names and defaults.

@@ -30,9 +30,9 @@
 use burn::optim::{LearningRate, Optimizer};
 use burn::tensor::{Device, Tensor};
 
+use crate::error::OptimError;
 use crate::parts::{maximize, Momentum, MomentumState};
 use crate::regularization::{proximal_l1, WeightDecay};
-use crate::error::OptimError;
 
 /// Kept at its old path: `descent_optim::sgd::HyperParam`.
 pub use crate::hyper::HyperParam;

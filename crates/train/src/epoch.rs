@@ -10,6 +10,7 @@ use descent_model::Model;
 use crate::batching::Batch;
 use crate::checkpoint::{self, CheckpointState};
 use crate::config::{DType, ModelKind, Monitor, RunConfig};
+use crate::error::TrainError;
 use crate::loss::{correct, data_loss, Targets};
 use crate::metrics::{as_dtype, EpochRecord, MetricsWriter, StepRecord};
 use crate::progress::Progress;
@@ -17,7 +18,6 @@ use crate::rng::Rng;
 use crate::schedules::Schedules;
 use crate::setup::Split;
 use crate::step::{At, Stepper};
-use crate::error::TrainError;
 
 /// A run in progress: what its epochs read and update.
 pub struct Training<'a> {

@@ -19,10 +19,10 @@ use burn::optim::GradientsParams;
 use descent_optim::penalty::Penalty;
 
 use crate::config::{DeviceChoice, RunConfig};
+use crate::error::TrainError;
 use crate::loss::batch_loss;
 use crate::rng::Rng;
 use crate::setup::prepare;
-use crate::error::TrainError;
 
 /// How to run the range test.
 #[derive(Debug, Clone)]

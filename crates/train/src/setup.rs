@@ -10,8 +10,8 @@ use crate::batching::Batch;
 use crate::config::{DeviceChoice, LossKind, RunConfig};
 use crate::data::Table;
 use crate::device::make_device;
-use crate::loss::Targets;
 use crate::error::TrainError;
+use crate::loss::Targets;
 
 /// A data split on the device.
 pub struct Split {

@@ -15,10 +15,10 @@ use descent_optim::{clip_grad_norm, clip_grad_value, NormType};
 
 use crate::batching::Batch;
 use crate::config::RunConfig;
+use crate::error::TrainError;
 use crate::loss::batch_loss;
 use crate::schedules::Schedules;
 use crate::setup::Split;
-use crate::error::TrainError;
 
 #[derive(Clone, Copy)]
 enum Clip {

@@ -10,12 +10,12 @@ use descent_model::{save_safetensors, Model};
 use crate::checkpoint::{self, CheckpointState};
 use crate::config::{DeviceChoice, RunConfig};
 use crate::epoch::Training;
+use crate::error::TrainError;
 use crate::metrics::{EpochRecord, MetricsWriter, StepRecord};
 use crate::progress::Progress;
 use crate::rng::Rng;
 use crate::setup::{prepare, Prepared};
 use crate::step::Stepper;
-use crate::error::TrainError;
 
 /// How to run a config.
 #[derive(Debug, Clone, Default)]

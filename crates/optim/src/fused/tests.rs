@@ -5,11 +5,11 @@ use burn::optim::Optimizer;
 use burn::tensor::{DType, Tensor};
 
 use super::testing::{bits, tensor};
+use crate::adam::AdamState;
 use crate::adam_core::AdamCore;
+use crate::hyper::HyperParam;
 use crate::parts::Momentum;
 use crate::regularization::WeightDecay;
-use crate::adam::AdamState;
-use crate::hyper::HyperParam;
 use crate::sgd::{SgdConfig, SgdState};
 
 /// The one-pass flex update gives the same bits as the tensor-op update, for every option,

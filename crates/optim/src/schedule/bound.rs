@@ -83,8 +83,8 @@ impl LrScheduler for BoundScheduler {
 mod tests {
     use burn::lr_scheduler::LrScheduler;
 
-    use crate::schedule::{table, OneCycleConfig, SchedulerConfig};
     use crate::config::OptimizerConfig;
+    use crate::schedule::{table, OneCycleConfig, SchedulerConfig};
     use crate::sgd::SgdConfig;
 
     /// Each Burn `step()` returns the lr of PyTorch's step k and has just written step k's

@@ -21,8 +21,8 @@ use std::path::{Path, PathBuf};
 
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::rng::Rng;
 use crate::error::TrainError;
+use crate::rng::Rng;
 
 /// A loaded table: features and targets, row-major.
 #[derive(Debug, Clone, PartialEq)]

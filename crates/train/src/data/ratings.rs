@@ -17,8 +17,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::{err, Table};
-use crate::rng::Rng;
 use crate::error::TrainError;
+use crate::rng::Rng;
 
 /// Parameters of the synthetic ratings generator.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
