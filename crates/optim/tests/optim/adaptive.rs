@@ -7,7 +7,7 @@ use crate::common;
 use burn::module::{Module, Param};
 use burn::optim::{GradientsParams, Optimizer};
 use burn::tensor::Tensor;
-use common::{t1, tn, vec};
+use common::{exact_json, t1, tn, vec};
 use descent_optim::*;
 use serde_json::Value;
 
@@ -18,110 +18,6 @@ use serde_json::Value;
 fn fixture() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/optim_trajectories.json");
     exact_json::parse(&std::fs::read_to_string(path).expect("fixture"))
-}
-
-/// A minimal JSON reader whose numbers are parsed by `str::parse::<f64>` (correctly rounded).
-/// serde_json without its `float_roundtrip` feature misreads about 5% of this fixture's
-/// numbers by one ulp, which would hide whether a trajectory matches torch bit for bit.
-mod exact_json {
-    use serde_json::{Map, Number, Value};
-
-    pub fn parse(text: &str) -> Value {
-        let mut p = Parser { s: text.as_bytes(), i: 0 };
-        let v = p.value();
-        p.ws();
-        assert_eq!(p.i, p.s.len(), "trailing characters");
-        v
-    }
-
-    struct Parser<'a> {
-        s: &'a [u8],
-        i: usize,
-    }
-
-    impl Parser<'_> {
-        fn ws(&mut self) {
-            while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
-                self.i += 1;
-            }
-        }
-        fn eat(&mut self, c: u8) {
-            self.ws();
-            assert_eq!(self.s[self.i] as char, c as char, "at byte {}", self.i);
-            self.i += 1;
-        }
-        fn peek(&mut self) -> u8 {
-            self.ws();
-            self.s[self.i]
-        }
-        fn value(&mut self) -> Value {
-            match self.peek() {
-                b'{' => {
-                    self.eat(b'{');
-                    let mut map = Map::new();
-                    if self.peek() == b'}' {
-                        self.eat(b'}');
-                        return Value::Object(map);
-                    }
-                    loop {
-                        let key = self.string();
-                        self.eat(b':');
-                        map.insert(key, self.value());
-                        if self.peek() == b',' {
-                            self.eat(b',');
-                        } else {
-                            self.eat(b'}');
-                            return Value::Object(map);
-                        }
-                    }
-                }
-                b'[' => {
-                    self.eat(b'[');
-                    let mut items = Vec::new();
-                    if self.peek() == b']' {
-                        self.eat(b']');
-                        return Value::Array(items);
-                    }
-                    loop {
-                        items.push(self.value());
-                        if self.peek() == b',' {
-                            self.eat(b',');
-                        } else {
-                            self.eat(b']');
-                            return Value::Array(items);
-                        }
-                    }
-                }
-                b'"' => Value::String(self.string()),
-                _ => self.word(),
-            }
-        }
-        fn string(&mut self) -> String {
-            self.eat(b'"');
-            let start = self.i;
-            while self.s[self.i] != b'"' {
-                assert_ne!(self.s[self.i], b'\\', "escapes are not needed by the fixtures");
-                self.i += 1;
-            }
-            let out = std::str::from_utf8(&self.s[start..self.i]).unwrap().to_string();
-            self.i += 1;
-            out
-        }
-        fn word(&mut self) -> Value {
-            let start = self.i;
-            while self.i < self.s.len() && !b",]} \n\r\t".contains(&self.s[self.i]) {
-                self.i += 1;
-            }
-            let tok = std::str::from_utf8(&self.s[start..self.i]).unwrap();
-            match tok {
-                "true" => Value::Bool(true),
-                "false" => Value::Bool(false),
-                "null" => Value::Null,
-                _ if !tok.contains(['.', 'e', 'E']) && tok.parse::<i64>().is_ok() => Value::from(tok.parse::<i64>().unwrap()),
-                _ => Value::Number(Number::from_f64(tok.parse::<f64>().unwrap_or_else(|_| panic!("bad number {tok}"))).unwrap()),
-            }
-        }
-    }
 }
 
 fn f64s(v: &Value) -> Vec<f64> {
