@@ -183,12 +183,12 @@ OPT_CASES = [
 ]
 
 
-def problem(name):
-    """Deterministic quadratic-plus-noise problem for one case."""
+def problem(name, shapes=SHAPES):
+    """Deterministic quadratic-plus-noise problem for one case (also gen_fixtures_more.py's)."""
     seed = zlib.crc32(name.encode())
     rng = np.random.default_rng(seed)
     params = []
-    for shape in SHAPES:
+    for shape in shapes:
         n = int(np.prod(shape))
         params.append({
             "shape": shape,
@@ -196,7 +196,7 @@ def problem(name):
             "h": [round(float(v), 3) for v in rng.uniform(0.5, 2.0, n)],
             "c": [round(float(v), 4) for v in rng.standard_normal(n)],
         })
-    noise = [[[round(float(v), 5) for v in 0.1 * rng.standard_normal(int(np.prod(s)))] for s in SHAPES]
+    noise = [[[round(float(v), 5) for v in 0.1 * rng.standard_normal(int(np.prod(s)))] for s in shapes]
              for _ in range(STEPS)]
     return seed, params, noise
 

@@ -275,6 +275,8 @@ from torch.optim import swa_utils
 
 import schedulefree
 
+from gen_fixtures import as_tensors, problem, set_grads
+
 torch.set_default_dtype(torch.float64)
 torch.use_deterministic_algorithms(True)
 torch.set_num_threads(1)
@@ -313,37 +315,7 @@ def flat(t):
     return [float(v) for v in t.detach().reshape(-1).tolist()]
 
 
-# --- the gradient recipe (same as tools/gen_fixtures.py; shapes made a parameter) ---
-
-def problem(name, shapes=SHAPES):
-    """Deterministic quadratic-plus-noise problem for one case."""
-    seed = zlib.crc32(name.encode())
-    rng = np.random.default_rng(seed)
-    params = []
-    for shape in shapes:
-        n = int(np.prod(shape))
-        params.append({
-            "shape": shape,
-            "init": [round(float(v), 4) for v in rng.standard_normal(n)],
-            "h": [round(float(v), 3) for v in rng.uniform(0.5, 2.0, n)],
-            "c": [round(float(v), 4) for v in rng.standard_normal(n)],
-        })
-    noise = [[[round(float(v), 5) for v in 0.1 * rng.standard_normal(int(np.prod(s)))] for s in shapes]
-             for _ in range(STEPS)]
-    return seed, params, noise
-
-
-def as_tensors(params):
-    ps = [torch.tensor(p["init"]).reshape(p["shape"]).clone().requires_grad_(True) for p in params]
-    hs = [torch.tensor(p["h"]).reshape(p["shape"]) for p in params]
-    cs = [torch.tensor(p["c"]).reshape(p["shape"]) for p in params]
-    return ps, hs, cs
-
-
-def set_grads(ps, hs, cs, noise_t):
-    for p, h, c, n in zip(ps, hs, cs, noise_t):
-        p.grad = h * (p.detach() - c) + torch.tensor(n).reshape(p.shape)
-
+# --- the gradient recipe: tools/gen_fixtures.py's, so both files see the same inputs ---
 
 def snapshot(ps):
     return [flat(p) for p in ps]
