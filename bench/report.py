@@ -59,11 +59,24 @@ def train_key(l):
     return (l["name"], l["mode"], l["batch"], l.get("device", "cpu")) if "samples_per_s" in l else None
 
 
+def machine(ours, torch):
+    """The heading every table needs: CPU model, SIMD level, threads (figures are per machine)."""
+    m = next((l for r in ours for l in r if l["name"] == "machine"), None)
+    t = next((l for r in torch for l in r if l["name"] == "torch_info"), None)
+    if m:
+        print(f"Machine: {m['cpu_model']}; descent: SIMD {m['simd']}, {m['threads']} threads "
+              f"({m['logical_cpus']} logical CPUs), {m['build']} build, descent {m['descent_version']}"
+              + (f"; torch {t['version']}: SIMD {t.get('simd', '?')}, {t['threads']} threads" if t else "") + ".\n")
+    else:
+        print("Machine: not recorded (a descent run from before the machine line).\n")
+
+
 def main():
     ours = runs(sys.argv[1])
     torch = runs(sys.argv[2]) if len(sys.argv) > 2 else []
     if len(ours) > 1:
         print(f"Medians over {len(ours)} descent runs" + (f" and {len(torch)} torch runs" if torch else "") + ".\n")
+    machine(ours, torch)
     copies = [l for r in ours for l in r if l["name"] == "copy_bandwidth"]
     if copies:
         c = copies[0]

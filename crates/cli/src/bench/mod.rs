@@ -37,10 +37,12 @@ use descent_train::rng::Rng;
 use descent_train::TrainError;
 
 mod floor;
+mod machine;
 mod optim;
 mod train;
 
 pub use floor::{copy_bandwidth, CopyBandwidth};
+pub use machine::MachineLine;
 pub use optim::{OptimCase, OptimKind};
 pub use train::{Net, TrainCase, ROWS};
 use optim::{bench_optim, sync, LR};
@@ -68,6 +70,8 @@ impl BenchOptions {
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum BenchLine {
+    /// Always first: the CPU model, SIMD level and threads every other line depends on.
+    Machine(MachineLine),
     Copy(CopyLine),
     Optim(OptimLine),
     Train(TrainLine),
@@ -131,6 +135,7 @@ impl BenchLine {
     /// Every number in the line, for checks.
     pub fn numbers(&self) -> Vec<f64> {
         match self {
+            BenchLine::Machine(m) => vec![m.threads as f64, m.logical_cpus as f64],
             BenchLine::Copy(c) => vec![c.bytes as f64, c.gb_per_s, c.one_thread_gb_per_s, c.all_threads_gb_per_s],
             BenchLine::Optim(o) => {
                 let mut v = vec![o.params as f64, o.tensors as f64, o.median_s, o.burn_median_s, o.floor_s, o.vs_floor, o.vs_burn];
@@ -148,6 +153,7 @@ impl BenchLine {
     /// One row of the text table.
     pub fn table_row(&self) -> String {
         match self {
+            BenchLine::Machine(m) => m.heading(),
             BenchLine::Copy(c) => format!(
                 "copy bandwidth: {:.2} GB/s (read+write, {} MB buffers; 1 thread {:.2}, {} threads {:.2})",
                 c.gb_per_s / 1e9,
@@ -210,6 +216,7 @@ pub fn run_bench(opts: &BenchOptions, mut emit: impl FnMut(&BenchLine)) -> Resul
         emit(&line);
         out.push(line);
     };
+    push(BenchLine::Machine(MachineLine::detect()));
     let copy_bytes = if opts.quick { 64 << 20 } else { 256 << 20 };
     let copy = copy_bandwidth(copy_bytes, if opts.quick { 3 } else { 7 });
     let bandwidth = copy.best();
@@ -319,7 +326,7 @@ pub fn run_cli(device: Option<DeviceChoice>, json: bool, quick: bool, filter: Op
             return;
         }
         let kind = match line {
-            BenchLine::Copy(_) => 0,
+            BenchLine::Machine(_) | BenchLine::Copy(_) => 0,
             BenchLine::Optim(_) => 1,
             BenchLine::Train(_) => 2,
         };

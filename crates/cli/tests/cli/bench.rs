@@ -17,6 +17,21 @@ fn quick_bench_prints_json_lines_with_positive_numbers() {
     let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
     let named = |n: &str| lines.iter().filter(|v| v["name"] == n).collect::<Vec<_>>();
 
+    // The first line names the machine every figure depends on.
+    let m = &lines[0];
+    assert_eq!(m["name"], "machine", "{m}");
+    assert!(["avx512f", "avx2+fma", "sse2", "neon", "scalar"].contains(&m["simd"].as_str().unwrap()), "{m}");
+    assert!(m["threads"].as_u64().unwrap() >= 1 && m["logical_cpus"].as_u64().unwrap() >= 1, "{m}");
+    if let Ok(info) = std::fs::read_to_string("/proc/cpuinfo") {
+        let cpu = m["cpu_model"].as_str().unwrap();
+        assert!(!cpu.is_empty() && info.contains(cpu), "{m}");
+        let avx512 = info.lines().any(|l| l.starts_with("flags") && l.split_whitespace().any(|f| f == "avx512f"));
+        assert_eq!(m["cpu_has_avx512f"], avx512, "{m}");
+        if !avx512 {
+            assert_ne!(m["simd"], "avx512f", "{m}");
+        }
+    }
+
     let copy = named("copy_bandwidth");
     assert_eq!(copy.len(), 1);
     // Any machine copies faster than 100 MB/s and slower than 10 TB/s.
@@ -50,7 +65,7 @@ fn quick_bench_prints_json_lines_with_positive_numbers() {
         assert!((sps * step_us / 1e6 / batch - 1.0).abs() < 1e-6, "{t}");
     }
     if cfg!(target_os = "linux") {
-        for v in lines.iter().skip(1) {
+        for v in lines.iter().skip(2) {
             assert!(v["peak_rss_mb"].as_f64().unwrap() > 1.0, "{v}");
         }
     }
