@@ -2,7 +2,7 @@
 # One sitting: ROUNDS rounds of `descent bench --device cpu --json` and bench/torch_bench.py,
 # back to back, then the tables (medians, per-round ratios) with bench/report.py.
 #
-#   cargo build --release -p descent-train --no-default-features --bin descent
+#   cargo build --release --bin descent
 #   bench/sitting.sh bench/sitting-YYYY-MM-DD 3
 #
 # Run it with nothing else on the machine: a shared core moves every figure.

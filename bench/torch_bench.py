@@ -28,12 +28,31 @@ ROWS = 1024
 LR = 0.01
 
 
+def cpu_model():
+    """/proc/cpuinfo's model name, as `descent bench`'s machine line gives it."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+    return platform.machine()
+
+
 def peak_rss_mb():
     # ru_maxrss is in KB on Linux (not resettable: a process-wide peak).
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def bench_train(net, mode, batch, budget_s):
+def sync(device):
+    """CUDA runs asynchronously: a timing must wait for the queued kernels."""
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def bench_train(net, mode, batch, budget_s, device="cpu"):
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(1)
     if net == "seed":
@@ -45,7 +64,7 @@ def bench_train(net, mode, batch, budget_s):
         layers.append(torch.nn.Linear(a, b))
         if i < len(sizes) - 2:
             layers.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*layers)
+    model = torch.nn.Sequential(*layers).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=0.9)
     x_all = torch.rand(ROWS, sizes[0], generator=g) * 2 - 1
     if net == "seed":
@@ -54,12 +73,13 @@ def bench_train(net, mode, batch, budget_s):
     else:
         y_all = torch.randint(0, 10, (ROWS,), generator=g)
         loss_fn = torch.nn.CrossEntropyLoss()
+    x_all, y_all = x_all.to(device), y_all.to(device)
 
     cursor = [0]
 
     def next_batch():
         if mode == "stochastic":
-            idx = torch.randint(0, ROWS, (1,), generator=g)
+            idx = torch.randint(0, ROWS, (1,), generator=g).to(device)
             return x_all.index_select(0, idx), y_all.index_select(0, idx)
         if mode == "full":
             return x_all, y_all
@@ -81,8 +101,10 @@ def bench_train(net, mode, batch, budget_s):
         value = loss.item()
         t3 = time.perf_counter()
         loss.backward()
+        sync(device)
         t4 = time.perf_counter()
         opt.step()
+        sync(device)
         t5 = time.perf_counter()
         for i, d in enumerate([t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4]):
             parts[i] += d
@@ -107,7 +129,7 @@ def bench_train(net, mode, batch, budget_s):
         "name": name,
         "mode": mode,
         "batch": batch,
-        "device": "cpu",
+        "device": device,
         "impl": "torch",
         "samples_per_s": steps * batch / total,
         "steps": steps,
@@ -121,11 +143,11 @@ def bench_train(net, mode, batch, budget_s):
     }
 
 
-def bench_optim(kind, params, tensors, reps):
+def bench_optim(kind, params, tensors, reps, device="cpu"):
     sizes = [params // tensors] * tensors
     sizes[0] += params - sum(sizes)
-    ps = [torch.nn.Parameter(torch.rand(n) * 2 - 1) for n in sizes]
-    grads = [torch.rand(n) * 2 - 1 for n in sizes]
+    ps = [torch.nn.Parameter(torch.rand(n, device=device) * 2 - 1) for n in sizes]
+    grads = [torch.rand(n, device=device) * 2 - 1 for n in sizes]
     if kind == "sgd_step":
         opt = torch.optim.SGD(ps, lr=LR)
     elif kind == "sgd_momentum_step":
@@ -138,18 +160,37 @@ def bench_optim(kind, params, tensors, reps):
     for i in range(2 + reps):
         for p, gr in zip(ps, grads):
             p.grad = gr.clone()
+        sync(device)
         t = time.perf_counter()
         opt.step()
+        sync(device)
         if i >= 2:
             times.append(time.perf_counter() - t)
     return {
         "name": kind,
         "params": params,
         "tensors": tensors,
-        "device": "cpu",
+        "device": device,
         "impl": "torch",
         "median_s": statistics.median(times),
     }
+
+
+def cuda_info():
+    """The GPU and its measured copy bandwidth (read + write of a 1 GiB buffer, best of 10): what
+    a memory-bound optimizer step can reach at most."""
+    n = 1 << 28  # f32 elements: 1 GiB
+    a, b = torch.rand(n, device="cuda"), torch.empty(n, device="cuda")
+    best = float("inf")
+    for _ in range(10):
+        torch.cuda.synchronize()
+        t = time.perf_counter()
+        b.copy_(a)
+        torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - t)
+    props = torch.cuda.get_device_properties(0)
+    return {"name": "cuda_info", "gpu": props.name, "memory_gb": props.total_memory / 1e9,
+            "copy_gb_per_s": 2 * 4 * n / best / 1e9, "cuda": torch.version.cuda}
 
 
 def main():
@@ -157,20 +198,28 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-optim", action="store_true", help="skip the optimizer-step lines")
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                    help="cuda: the GPU twin of `descent bench --device wgpu` (bench/gpu.sh)")
     args = ap.parse_args()
+    dev = args.device
     torch.set_num_threads(args.threads)
-    print(json.dumps({"name": "torch_info", "version": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
+    print(json.dumps({"name": "torch_info", "version": torch.__version__, "threads": torch.get_num_threads(),
+                      "cpu_model": cpu_model(), "simd": torch.backends.cpu.get_cpu_capability().lower(),
+                      "mkldnn": torch.backends.mkldnn.is_available(), "mkl": torch.backends.mkl.is_available()}),
+          flush=True)
+    if dev == "cuda":
+        print(json.dumps(cuda_info()), flush=True)
     if not args.no_optim:
         sizes = [1_000_000] if args.quick else [1_000_000, 16_000_000]
         for params in sizes:
             for tensors in ([4] if args.quick else [4, 200]):
                 for kind in ["sgd_step", "sgd_momentum_step", "sgd_nesterov_wd_step", "adam_step"]:
                     reps = 15 if params <= 4_000_000 else 7
-                    print(json.dumps(bench_optim(kind, params, tensors, reps)), flush=True)
+                    print(json.dumps(bench_optim(kind, params, tensors, reps, dev)), flush=True)
     budget = 0.15 if args.quick else 2.0
     for net in ["seed", "mnist"]:
         for mode, batch in [("stochastic", 1), ("mini", 32), ("mini", 128), ("full", ROWS)]:
-            print(json.dumps(bench_train(net, mode, batch, budget)), flush=True)
+            print(json.dumps(bench_train(net, mode, batch, budget, dev)), flush=True)
 
 
 if __name__ == "__main__":
