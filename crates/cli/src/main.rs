@@ -124,7 +124,8 @@ enum Command {
         /// One JSON object per line instead of a table.
         #[arg(long)]
         json: bool,
-        /// A reduced set (1M-parameter steps, three training cases, short timings).
+        /// A reduced set (1M-parameter steps, three training cases, short timings; with
+        /// --apps: one epoch each).
         #[arg(long)]
         quick: bool,
         /// Only the cases whose id contains this, e.g. `train_seed_mlp/stochastic/1` (with
