@@ -6,7 +6,7 @@
 //! | `descent schedule` | [`schedule`] | [`descent_optim::schedule`] |
 //! | `descent lr-find` | [`lr_find`] | [`descent_train::lr_find`] |
 //! | `descent compare` | [`compare`] | [`descent_train::train`] per seed |
-//! | `descent bench` | [`bench`](mod@bench) | descent-optim's and Burn's optimizers, descent-model's MLP |
+//! | `descent bench` | [`bench`](mod@bench) | descent-optim's and Burn's optimizers, descent-model's MLP; `--apps`: [`descent_train::train`] |
 //! | `descent plot` | [`plot`] | `metrics.jsonl` |
 //!
 //! Everything that turns numbers into files a person reads — SVG charts, the compare report,

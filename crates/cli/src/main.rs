@@ -124,12 +124,24 @@ enum Command {
         /// One JSON object per line instead of a table.
         #[arg(long)]
         json: bool,
-        /// A reduced set (1M-parameter steps, three training cases, short timings).
+        /// A reduced set (1M-parameter steps, three training cases, short timings; with
+        /// --apps: one epoch each).
         #[arg(long)]
         quick: bool,
-        /// Only the cases whose id contains this, e.g. `train_seed_mlp/stochastic/1`.
+        /// Only the cases whose id contains this, e.g. `train_seed_mlp/stochastic/1` (with
+        /// --apps: app names, comma-separated, e.g. `mnist` or `digits,recommender`).
         #[arg(long, value_name = "SUBSTR")]
         filter: Option<String>,
+        /// Time the four example applications end to end instead (setup and each epoch;
+        /// device cpu unless --device); bench/apps.sh sets them against their PyTorch twins.
+        #[arg(long)]
+        apps: bool,
+        /// With --apps: epochs per app instead of each config's own.
+        #[arg(long, requires = "apps", value_parser = clap::value_parser!(u64).range(1..))]
+        epochs: Option<u64>,
+        /// With --apps: the folder with the apps' configs [default: examples/configs].
+        #[arg(long, requires = "apps", value_name = "DIR")]
+        configs: Option<PathBuf>,
     },
 }
 
@@ -232,7 +244,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!("wrote {} and {}", report.report_path.display(), report.svg_path.display());
             Ok(())
         }
-        Command::Bench { device, json, quick, filter } => descent_cli::bench::run_cli(device, json, quick, filter),
+        Command::Bench { device, json, quick, filter, apps: true, epochs, configs } => {
+            use descent_cli::bench::apps::{self, AppsOptions};
+            let configs = configs.unwrap_or_else(apps::default_configs_dir);
+            // --quick: one epoch each, enough to see every app run.
+            let epochs = epochs.map(|e| e as usize).or(quick.then_some(1));
+            let opts = AppsOptions { configs, epochs, device: device.unwrap_or(DeviceChoice::Cpu), filter };
+            apps::run_cli(&opts, json)
+        }
+        Command::Bench { device, json, quick, filter, .. } => descent_cli::bench::run_cli(device, json, quick, filter),
     }
 }
 

@@ -69,4 +69,4 @@ pub mod trainer;
 
 pub use config::RunConfig;
 pub use error::TrainError;
-pub use trainer::{train, RunOptions, RunSummary};
+pub use trainer::{train, RunOptions, RunSummary, RunTimings};

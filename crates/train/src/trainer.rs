@@ -4,6 +4,7 @@
 //! finished run's files.
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use descent_model::{save_safetensors, Model};
 
@@ -43,6 +44,19 @@ pub struct RunSummary {
     pub unigram_perplexity: Option<f64>,
     /// Set when early stopping ended the run before `epochs`.
     pub stopped_early: Option<u64>,
+    /// Where the run's wall time went (`descent bench --apps`); written to no file.
+    pub timings: RunTimings,
+}
+
+/// Wall seconds of a run's stages, measured around them in [`train`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunTimings {
+    /// Data loaded and split, device, seeded model, optimizer and schedules, run folder opened.
+    pub setup_s: f64,
+    /// Each epoch run here: its steps, validation, early stopping and checkpoint.
+    pub epoch_s: Vec<f64>,
+    /// The finished run's files: models, `metrics.csv`, `metrics.jsonl`.
+    pub finish_s: f64,
 }
 
 impl RunSummary {
@@ -54,6 +68,7 @@ impl RunSummary {
 /// Trains `cfg` and writes the run folder. On error nothing complete-looking is left behind.
 pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainError> {
     let choice = opts.device.unwrap_or(cfg.device);
+    let start = Instant::now();
     let prepared = prepare(cfg, choice)?;
     if let (Some(p), false) = (prepared.unigram_perplexity, opts.quiet) {
         eprintln!("unigram baseline perplexity on the validation text: {p:.4}");
@@ -89,16 +104,23 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
     };
 
     let mut stopped_early = None;
+    let mut timings = RunTimings { setup_s: start.elapsed().as_secs_f64(), ..Default::default() };
     for epoch in first_epoch..=cfg.epochs as u64 {
         let stop;
+        let epoch_start = Instant::now();
         (model, stop) = t.epoch(model, epoch).map_err(|e| t.abandon(e))?;
+        timings.epoch_s.push(epoch_start.elapsed().as_secs_f64());
         if stop {
             stopped_early = Some(epoch);
             break;
         }
     }
     t.progress.finish();
-    finish(t, model, unigram_perplexity, stopped_early)
+    let finish_start = Instant::now();
+    let mut summary = finish(t, model, unigram_perplexity, stopped_early)?;
+    timings.finish_s = finish_start.elapsed().as_secs_f64();
+    summary.timings = timings;
+    Ok(summary)
 }
 
 /// The finished run's files: the model (burnpack and safetensors), `metrics.csv`,
@@ -109,7 +131,8 @@ fn finish(t: Training, model: Model, unigram_perplexity: Option<f64>, stopped_ea
     save_safetensors(&model, &t.run.join("model.safetensors"))?;
     crate::metrics::write_csv(&t.run.join("metrics.csv"), &t.epochs)?;
     let metrics_path = t.writer.finish()?;
-    Ok(RunSummary { steps: t.steps, epochs: t.epochs, metrics_path, model_path, model, unigram_perplexity, stopped_early })
+    let timings = RunTimings::default();
+    Ok(RunSummary { steps: t.steps, epochs: t.epochs, metrics_path, model_path, model, unigram_perplexity, stopped_early, timings })
 }
 
 /// Default run folder for a config: `runs/<config file stem>`.

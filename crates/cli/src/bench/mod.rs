@@ -36,6 +36,7 @@ use descent_train::loss::{data_loss, Targets};
 use descent_train::rng::Rng;
 use descent_train::TrainError;
 
+pub mod apps;
 mod floor;
 mod machine;
 mod optim;

@@ -3,6 +3,7 @@
 
 mod bad_inputs;
 mod bench;
+mod bench_apps;
 mod cli;
 mod plot_compare;
 mod resume;
