@@ -334,3 +334,36 @@ fn a_file_size_limit_gives_a_clear_error_and_the_run_resumes_to_identical_bytes(
     run_ok(&config, &["--resume", s(&out)]);
     assert_same(&reference, &out, "after a file-size limit");
 }
+
+#[test]
+fn a_file_size_limit_during_a_checkpoint_write_leaves_no_half_written_checkpoint() {
+    if Command::new("prlimit").arg("--version").output().is_err() {
+        println!("skipped: prlimit (util-linux) is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // A 10→40→1 MLP: model.bpk is 2820 bytes, over a 2500-byte limit that run.json (≈1.6 kB)
+    // and the metrics of full-batch epochs stay under.
+    let full = "[batching]\nmode = \"full\"\n[optimizer]\nkind = \"sgd\"\nlr = 0.005\nmomentum = 0.5\n";
+    let config = config(dir.path(), "run.toml", 4, &format!("{full}{CHECKPOINTS}"));
+    let text = std::fs::read_to_string(&config).unwrap();
+    let text: String = text.lines().filter(|l| !l.starts_with("init_from")).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&config, text.replace("sizes = [10, 5, 1]", "sizes = [10, 40, 1]")).unwrap();
+    let reference = dir.path().join("reference");
+    run_ok(&config, &["--out", s(&reference)]);
+    let out = dir.path().join("run");
+    let o = Command::new("prlimit")
+        .args(["--fsize=2500", env!("CARGO_BIN_EXE_descent"), "train", "--quiet", "--config", s(&config), "--out", s(&out)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("checkpoints/.tmp-epoch-000001/model.bpk: cannot write: File too large"), "{err}");
+    // The half-written checkpoint is gone; with none complete, the same command starts afresh.
+    assert!(checkpoint_names(&out).is_empty(), "{:?}", checkpoint_names(&out));
+    run_ok(&config, &["--out", s(&out), "--resume", "auto"]);
+    assert_same(&reference, &out, "after a failed checkpoint write");
+}
