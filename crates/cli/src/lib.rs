@@ -17,4 +17,5 @@ pub mod bench;
 pub mod compare;
 pub mod lr_find;
 pub mod plot;
+pub mod resume;
 pub mod schedule;

@@ -6,11 +6,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use descent_cli::compare::{compare, CompareOptions};
 use descent_cli::plot::{plot_overlay, plot_run};
+use descent_cli::resume::{self, ResumeArg};
 use descent_cli::schedule::{self, load_plan, schedule_rows};
 use descent_train::config::DeviceChoice;
 use descent_train::lr_find::{lr_find, LrFindOptions};
 use descent_train::trainer::default_out_dir;
-use descent_train::{train, RunConfig, RunOptions};
+use descent_train::{train, RunConfig, RunOptions, TrainError};
 
 #[derive(Parser)]
 #[command(name = "descent", version, about = "Gradient descent, PyTorch-exact, on Burn")]
@@ -35,9 +36,10 @@ enum Command {
         /// No progress output on stderr.
         #[arg(long)]
         quiet: bool,
-        /// Continue an interrupted run from its newest checkpoint (the run folder).
-        #[arg(long, value_name = "RUN_DIR", conflicts_with = "out")]
-        resume: Option<PathBuf>,
+        /// Continue an interrupted run from its newest intact checkpoint: RUN_DIR, or `auto`
+        /// (the --out folder, default runs/<config name>, if it holds a run; else start fresh).
+        #[arg(long, value_name = "RUN_DIR|auto")]
+        resume: Option<ResumeArg>,
     },
     /// Redraw a run's loss.svg and lr.svg, or overlay the train loss of several runs.
     Plot {
@@ -171,9 +173,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Train { config, out, device, quiet, resume } => {
             let cfg = RunConfig::load(&config)?;
-            let out_dir = resume.clone().or(out).unwrap_or_else(|| default_out_dir(&config));
-            let opts = RunOptions { out_dir, device, quiet, resume: resume.is_some() };
-            let summary = train(&cfg, &opts)?;
+            let (out_dir, resume) = resume::plan(&config, out, resume, || default_out_dir(&config)).map_err(anyhow::Error::msg)?;
+            let opts = RunOptions { out_dir, device, quiet, resume };
+            descent_train::preempt::install();
+            let summary = match train(&cfg, &opts) {
+                Ok(s) => s,
+                Err(e) => return train_failed(e, &config, &opts),
+            };
             plot_run(&opts.out_dir, false)?;
             let last = summary.steps.last().map(|s| s.loss).unwrap_or(f64::NAN);
             println!(
@@ -253,6 +259,31 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             apps::run_cli(&opts, json)
         }
         Command::Bench { device, json, quick, filter, .. } => descent_cli::bench::run_cli(device, json, quick, filter),
+    }
+}
+
+/// A run that did not finish: an interruption prints the command that resumes it and exits
+/// 143 (SIGTERM) or 130 (SIGINT); a resume of a finished run says so and exits 0; a write
+/// error says whether the newest checkpoint is there to resume from.
+fn train_failed(e: TrainError, config: &std::path::Path, opts: &RunOptions) -> anyhow::Result<()> {
+    let again = resume::command(config, &opts.out_dir, opts.device, opts.quiet);
+    match &e {
+        TrainError::Interrupted { .. } => {
+            eprintln!("{e}");
+            eprintln!("to resume: {again}");
+            std::process::exit(e.exit_code().into());
+        }
+        TrainError::AlreadyComplete(_) => {
+            eprintln!("{e}");
+            Ok(())
+        }
+        TrainError::Output { msg, .. } if ["cannot write", "cannot create", "cannot sync"].iter().any(|w| msg.starts_with(w)) => {
+            match descent_train::checkpoint::latest(&opts.out_dir) {
+                Ok(Some((dir, _))) => Err(anyhow::anyhow!("{e}; the newest checkpoint {} is intact, resume with: {again}", dir.display())),
+                _ => Err(e.into()),
+            }
+        }
+        _ => Err(e.into()),
     }
 }
 

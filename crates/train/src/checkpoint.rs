@@ -1,12 +1,18 @@
-//! Checkpoints that survive `kill -9` at any instant.
+//! Checkpoints that survive `kill -9` at any instant, and are checked before use.
 //!
 //! A checkpoint is a folder `RUN/checkpoints/epoch-NNNNNN/` holding the model (burnpack, which
 //! keeps parameter ids, so the optimizer state re-attaches), the optimizer and scheduler
-//! records (burnpack bytes) and `state.json` (position, RNG state, early-stopping counters,
-//! and how many bytes of `metrics.jsonl.partial` belong to it). It is written into a hidden
-//! temp folder, every file fsynced, then renamed into place and the parent fsynced: a crash
-//! leaves either the whole checkpoint or none of it. Resume truncates the metrics back to the
-//! checkpoint's length, so the final files equal an uninterrupted run's, byte for byte.
+//! records (burnpack bytes), `state.json` (position, RNG state, early-stopping counters, and
+//! how many bytes of `metrics.jsonl.partial` belong to it) and, written last, `manifest.json`
+//! (each file's size and CRC32C, see [`crate::manifest`]). It is written into a hidden temp
+//! folder, every file fsynced, then renamed into place and the parent fsynced: a crash leaves
+//! either the whole checkpoint or none of it. A checkpoint taken inside an epoch (graceful
+//! preemption) is `epoch-NNNNNN-step-SSSSSSSSS/`, NNNNNN the last completed epoch.
+//!
+//! Resume reads the newest checkpoint once, checks every byte against its manifest, and loads
+//! only what passed; a damaged or incomplete one is reported and the one before it is used.
+//! It truncates the metrics back to the checkpoint's length, so the final files equal an
+//! uninterrupted run's, byte for byte.
 //!
 //! All saving and loading of a run's model, optimizer, schedules and RNG state lives here.
 
@@ -24,6 +30,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{DeviceChoice, RunConfig};
 use crate::error::TrainError;
+use crate::manifest::{self, Manifest, VerifiedFiles, MANIFEST};
+use crate::run_identity;
 
 /// Everything besides tensors needed to continue exactly where the checkpoint was taken.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,18 +40,31 @@ pub struct CheckpointState {
     pub epoch: u64,
     /// Optimizer steps taken so far.
     pub step: u64,
-    /// The data-order RNG's state after `epoch`.
+    /// The data-order RNG's state after `epoch` (equally: at the start of epoch `epoch + 1`).
     pub rng: u64,
-    /// Bytes of `metrics.jsonl.partial` written up to and including `epoch`.
+    /// Bytes of `metrics.jsonl.partial` written up to and including `epoch` (and the steps of
+    /// `within`).
     pub metrics_len: u64,
     pub early_best: Option<f64>,
     pub early_bad_epochs: usize,
+    /// Set when the checkpoint was taken inside epoch `epoch + 1` (graceful preemption).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within: Option<WithinEpoch>,
+}
+
+/// How far into its epoch a preemption checkpoint is: the epoch's batch order is drawn again
+/// from `rng`, its first `steps_done` steps skipped, and the epoch's loss sum carried on.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct WithinEpoch {
+    pub steps_done: u64,
+    /// Sum of the raw losses of those steps (the epoch's `train_loss` is the mean).
+    pub loss_sum: f64,
 }
 
 impl CheckpointState {
     /// A run's start: nothing done, the data-order RNG at `seed`.
     pub fn fresh(seed: u64) -> Self {
-        Self { epoch: 0, step: 0, rng: seed, metrics_len: 0, early_best: None, early_bad_epochs: 0 }
+        Self { epoch: 0, step: 0, rng: seed, metrics_len: 0, early_best: None, early_bad_epochs: 0, within: None }
     }
 }
 
@@ -52,8 +73,19 @@ pub const OPTIMIZER: &str = "optimizer.bpk";
 pub const SCHEDULER: &str = "scheduler.bpk";
 pub const STATE: &str = "state.json";
 
+/// A write or read error, naming the path; says so when the disk is full or a file-size limit
+/// (`ulimit -f`) was hit.
+pub fn io_error(path: &Path, what: &str, e: std::io::Error) -> TrainError {
+    let hint = match e.raw_os_error() {
+        Some(28) => " (the disk is full)",
+        Some(27) => " (a file-size limit was hit: see `ulimit -f`)",
+        _ => "",
+    };
+    TrainError::Output { path: path.to_path_buf(), msg: format!("{what}: {e}{hint}") }
+}
+
 fn io(path: &Path, what: &str, e: std::io::Error) -> TrainError {
-    TrainError::Output { path: path.to_path_buf(), msg: format!("{what}: {e}") }
+    io_error(path, what, e)
 }
 
 /// Writes `bytes` to `path` and fsyncs it.
@@ -68,7 +100,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp"));
-    write_synced(&tmp, bytes)?;
+    if let Err(e) = write_synced(&tmp, bytes) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
     std::fs::rename(&tmp, path).map_err(|e| io(path, "cannot rename into place", e))?;
     sync_dir(dir)
 }
@@ -81,28 +116,45 @@ pub fn checkpoints_dir(run: &Path) -> PathBuf {
     run.join("checkpoints")
 }
 
-fn name(epoch: u64) -> String {
-    format!("epoch-{epoch:06}")
+fn name(state: &CheckpointState) -> String {
+    match state.within {
+        None => format!("epoch-{:06}", state.epoch),
+        Some(_) => format!("epoch-{:06}-step-{:09}", state.epoch, state.step),
+    }
 }
 
-/// Writes one checkpoint from `files` (name, bytes) and `state`, then keeps the newest
-/// `keep_last`. `crash_hook` lets tests kill the process half-way through a write.
-pub fn save(run: &Path, files: &[(&str, Vec<u8>)], state: &CheckpointState, keep_last: usize) -> Result<PathBuf, TrainError> {
+/// A checkpoint folder's place in the run: (last completed epoch, step for a mid-epoch one
+/// else 0), which orders them by time.
+fn order_key(folder: &str) -> Option<(u64, u64)> {
+    let rest = folder.strip_prefix("epoch-")?;
+    match rest.split_once("-step-") {
+        Some((e, s)) => Some((e.parse().ok()?, s.parse().ok()?)),
+        None => Some((rest.parse().ok()?, 0)),
+    }
+}
+
+/// Writes one checkpoint from `files` (name, bytes) and `state`, its manifest last, then keeps
+/// the newest `keep_last`. `crash_hook` lets tests kill the process half-way through a write.
+pub fn save(
+    run: &Path,
+    files: &[(&str, Vec<u8>)],
+    state: &CheckpointState,
+    keep_last: usize,
+    config_hash: &str,
+) -> Result<PathBuf, TrainError> {
     let root = checkpoints_dir(run);
     std::fs::create_dir_all(&root).map_err(|e| io(&root, "cannot create", e))?;
-    let tmp = root.join(format!(".tmp-{}", name(state.epoch)));
+    let tmp = root.join(format!(".tmp-{}", name(state)));
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).map_err(|e| io(&tmp, "cannot clear", e))?;
     }
     std::fs::create_dir(&tmp).map_err(|e| io(&tmp, "cannot create", e))?;
-    for (i, (file, bytes)) in files.iter().enumerate() {
-        write_synced(&tmp.join(file), bytes)?;
-        crash_point("checkpoint", state.epoch, i);
+    if let Err(e) = write_files(&tmp, files, state, config_hash) {
+        // Frees what a full disk needs; the previous checkpoints are untouched.
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
     }
-    let json = serde_json::to_vec_pretty(state).map_err(|e| io(&tmp, "cannot encode state", std::io::Error::other(e)))?;
-    write_synced(&tmp.join(STATE), &json)?;
-    sync_dir(&tmp)?;
-    let dest = root.join(name(state.epoch));
+    let dest = root.join(name(state));
     if dest.exists() {
         std::fs::remove_dir_all(&dest).map_err(|e| io(&dest, "cannot replace", e))?;
     }
@@ -110,38 +162,96 @@ pub fn save(run: &Path, files: &[(&str, Vec<u8>)], state: &CheckpointState, keep
     sync_dir(&root)?;
     let all = list(run)?;
     if all.len() > keep_last {
-        for (_, old) in &all[..all.len() - keep_last] {
+        for old in &all[..all.len() - keep_last] {
             std::fs::remove_dir_all(old).map_err(|e| io(old, "cannot prune", e))?;
         }
     }
     Ok(dest)
 }
 
-/// Complete checkpoints, oldest first.
-pub fn list(run: &Path) -> Result<Vec<(u64, PathBuf)>, TrainError> {
+/// The files, `state.json`, then the manifest of all of them, each fsynced, into `tmp`.
+fn write_files(tmp: &Path, files: &[(&str, Vec<u8>)], state: &CheckpointState, config_hash: &str) -> Result<(), TrainError> {
+    for (i, (file, bytes)) in files.iter().enumerate() {
+        write_synced(&tmp.join(file), bytes)?;
+        crash_point("checkpoint", state.epoch, i);
+    }
+    let json = serde_json::to_vec_pretty(state).map_err(|e| io(tmp, "cannot encode state", std::io::Error::other(e)))?;
+    write_synced(&tmp.join(STATE), &json)?;
+    let mut listed: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+    listed.push((STATE, &json));
+    let manifest = serde_json::to_vec_pretty(&Manifest::of(&listed, config_hash))
+        .map_err(|e| io(tmp, "cannot encode manifest", std::io::Error::other(e)))?;
+    write_atomic(&tmp.join(MANIFEST), &manifest)?;
+    sync_dir(tmp)
+}
+
+/// Checkpoint folders (complete or not), oldest first.
+pub fn list(run: &Path) -> Result<Vec<PathBuf>, TrainError> {
     let root = checkpoints_dir(run);
     let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(&root) else { return Ok(out) };
+    let Ok(entries) = std::fs::read_dir(&root) else { return Ok(Vec::new()) };
     for e in entries.flatten() {
-        let file_name = e.file_name().to_string_lossy().into_owned();
-        if let Some(n) = file_name.strip_prefix("epoch-").and_then(|n| n.parse::<u64>().ok()) {
-            if e.path().join(STATE).exists() {
-                out.push((n, e.path()));
-            }
+        if let Some(key) = order_key(&e.file_name().to_string_lossy()) {
+            out.push((key, e.path()));
         }
     }
     out.sort();
-    Ok(out)
+    Ok(out.into_iter().map(|(_, p)| p).collect())
 }
 
-/// The newest complete checkpoint and its state.
+/// A checkpoint whose every byte matched its manifest.
+pub struct Verified {
+    pub dir: PathBuf,
+    pub files: VerifiedFiles,
+    pub state: CheckpointState,
+}
+
+/// Checks checkpoint `dir` against its manifest and reads its state.
+pub fn verify(dir: &Path, config_hash: &str) -> Result<Verified, String> {
+    let files = manifest::verify(dir, config_hash)?;
+    let state = files.get(STATE).ok_or(format!("{STATE}: not in the manifest"))?;
+    let state = serde_json::from_slice(state).map_err(|e| format!("{STATE}: not a checkpoint state ({e})"))?;
+    Ok(Verified { dir: dir.to_path_buf(), files, state })
+}
+
+/// The newest checkpoint that passes [`verify`], and one line for each newer one that did not
+/// (which file, what is wrong, which checkpoint is used instead). An error when there were
+/// checkpoints but none passed.
+pub fn newest_good(run: &Path, config_hash: &str) -> Result<(Option<Verified>, Vec<String>), TrainError> {
+    let mut damaged = Vec::new();
+    for dir in list(run)?.into_iter().rev() {
+        match verify(&dir, config_hash) {
+            Ok(v) => {
+                let using = folder_name(&v.dir);
+                let lines = damaged.into_iter().map(|(d, e)| format!("warning: {}: {e}; resuming from {using} instead", d)).collect();
+                return Ok((Some(v), lines));
+            }
+            Err(e) => damaged.push((dir.display().to_string(), e)),
+        }
+    }
+    match damaged.first() {
+        None => Ok((None, Vec::new())),
+        Some((d, e)) => Err(TrainError::Output {
+            path: checkpoints_dir(run),
+            msg: format!(
+                "no intact checkpoint to resume from ({} damaged; newest {d}: {e}); start the run again without --resume",
+                damaged.len()
+            ),
+        }),
+    }
+}
+
+fn folder_name(dir: &Path) -> String {
+    dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// The newest checkpoint of `run` that passes its manifest check, and its state.
 pub fn latest(run: &Path) -> Result<Option<(PathBuf, CheckpointState)>, TrainError> {
-    let Some((_, dir)) = list(run)?.pop() else { return Ok(None) };
-    let path = dir.join(STATE);
-    let text = std::fs::read(&path).map_err(|e| io(&path, "cannot read", e))?;
-    let state = serde_json::from_slice(&text)
-        .map_err(|e| TrainError::Output { path: path.clone(), msg: format!("corrupt checkpoint state: {e}") })?;
-    Ok(Some((dir, state)))
+    let path = run.join("run.json");
+    let saved = std::fs::read(&path).map_err(|e| io(&path, "cannot read", e))?;
+    let saved: serde_json::Value =
+        serde_json::from_slice(&saved).map_err(|e| TrainError::Output { path: path.clone(), msg: format!("damaged: {e}") })?;
+    Ok(newest_good(run, &run_identity::hash(&saved))?.0.map(|v| (v.dir, v.state)))
 }
 
 /// For crash tests: `DESCENT_CRASH_AT=checkpoint:<epoch>:<file index>` aborts the process
@@ -154,44 +264,66 @@ pub fn crash_point(kind: &str, epoch: u64, index: usize) {
     }
 }
 
-/// The config as the run saw it; a resume must match it.
-#[derive(Serialize)]
-struct RunIdentity<'a> {
-    config: &'a RunConfig,
-    device: DeviceChoice,
+/// What a run folder holds once readied for a run: the checkpoint to continue from (none for
+/// a fresh run, or a resumed one that stopped before its first), the warnings about damaged
+/// newer ones, and the hash new checkpoints' manifests record.
+pub struct Opened {
+    pub resume_from: Option<Verified>,
+    pub warnings: Vec<String>,
+    pub config_hash: String,
+}
+
+/// True when `run` holds a run that `--resume auto` should continue: a `run.json` and a
+/// checkpoint or metrics written.
+pub fn holds_run(run: &Path) -> bool {
+    let any_checkpoint = !list(run).unwrap_or_default().is_empty();
+    let metrics = ["metrics.jsonl", "metrics.jsonl.partial"].iter().any(|f| run.join(f).exists());
+    run.join("run.json").exists() && (any_checkpoint || metrics)
 }
 
 /// Readies the run folder and writes `run.json`. A fresh run clears what an earlier run left
-/// there; a resume checks the folder holds this very run, unfinished, and returns its newest
-/// checkpoint (none when it stopped before the first).
-pub fn open_run(
-    run: &Path,
-    cfg: &RunConfig,
-    device: DeviceChoice,
-    resume: bool,
-) -> Result<Option<(PathBuf, CheckpointState)>, TrainError> {
+/// there; a resume checks the folder holds this very run (key by key: only `epochs` may grow),
+/// unfinished, and picks its newest intact checkpoint.
+pub fn open_run(run: &Path, cfg: &RunConfig, device: DeviceChoice, resume: bool) -> Result<Opened, TrainError> {
     let out_err = |msg: String| TrainError::Output { path: run.to_path_buf(), msg };
-    let identity = serde_json::to_vec_pretty(&RunIdentity { config: cfg, device }).map_err(|e| out_err(e.to_string()))?;
-    let latest = if resume {
-        if run.join("metrics.jsonl").exists() {
-            return Err(out_err("this run is already complete (metrics.jsonl exists); nothing to resume".into()));
-        }
-        match std::fs::read(run.join("run.json")) {
-            Ok(saved) if saved == identity => {}
-            Ok(_) => return Err(out_err("the config differs from the one this run was started with (run.json); resume needs the same config".into())),
-            Err(_) => return Err(out_err("not a descent run folder (no run.json); start it without --resume".into())),
-        }
-        latest(run)?
+    let (identity, bytes) = run_identity::identity(cfg, device).map_err(out_err)?;
+    let config_hash = run_identity::hash(&identity);
+    let mut opened = Opened { resume_from: None, warnings: Vec::new(), config_hash };
+    if resume {
+        check_resumable(run, &identity)?;
+        (opened.resume_from, opened.warnings) = newest_good(run, &opened.config_hash)?;
     } else {
         for stale in ["metrics.jsonl", "metrics.jsonl.partial", "metrics.csv", "model.bpk", "model.safetensors"] {
             let _ = std::fs::remove_file(run.join(stale));
         }
         let _ = std::fs::remove_dir_all(checkpoints_dir(run));
-        None
-    };
+    }
     std::fs::create_dir_all(run).map_err(|e| out_err(format!("cannot create run folder: {e}")))?;
-    write_atomic(&run.join("run.json"), &identity)?;
-    Ok(latest)
+    write_atomic(&run.join("run.json"), &bytes)?;
+    Ok(opened)
+}
+
+/// A resume of `run` with the config `identity`: its `run.json` must match key by key (more
+/// `epochs` allowed) and it must not have finished.
+fn check_resumable(run: &Path, identity: &serde_json::Value) -> Result<(), TrainError> {
+    let path = run.join("run.json");
+    let bad = |msg: String| TrainError::Output { path: path.clone(), msg };
+    let saved = std::fs::read(&path)
+        .map_err(|_| TrainError::Output { path: run.to_path_buf(), msg: "not a descent run folder (no run.json); start it without --resume".into() })?;
+    let saved: serde_json::Value = serde_json::from_slice(&saved).map_err(|e| bad(format!("damaged ({e})")))?;
+    let grown = run_identity::compare(&saved, identity).map_err(bad)?;
+    if run.join("metrics.jsonl").exists() {
+        return Err(match grown {
+            None => TrainError::AlreadyComplete(run.to_path_buf()),
+            Some((old, new)) => TrainError::Output {
+                path: run.to_path_buf(),
+                msg: format!(
+                    "this run finished its {old} epochs; a finished run keeps no checkpoint of its last epoch, so it cannot be extended to {new}: start a new run (or resume an unfinished one with more epochs)"
+                ),
+            },
+        });
+    }
+    Ok(())
 }
 
 /// Saves a checkpoint of the run at `state`: the model, the optimizer and the schedules
@@ -203,6 +335,7 @@ pub fn save_training(
     named: &[(String, &Scheduler)],
     state: &CheckpointState,
     keep_last: usize,
+    config_hash: &str,
 ) -> Result<PathBuf, TrainError> {
     let optim_bytes = optim
         .into_bytes()
@@ -214,27 +347,29 @@ pub fn save_training(
         let bytes = record.into_bytes().map_err(|e| TrainError::Output { path: run.join(SCHEDULER), msg: e.to_string() })?;
         files.push((SCHEDULER, bytes.to_vec()));
     }
-    save(run, &files, state, keep_last)
+    save(run, &files, state, keep_last, config_hash)
 }
 
-/// Puts checkpoint `dir`'s model, optimizer and schedules back.
+/// Puts a verified checkpoint's model, optimizer and schedules back (from the bytes that
+/// were checked, never from a second read of the files).
 pub fn restore(
-    dir: &Path,
+    ckpt: &Verified,
     model: Model,
     optim: ModuleOptimizer,
     named: Vec<(String, &mut Scheduler)>,
 ) -> Result<(Model, ModuleOptimizer), TrainError> {
-    let model = load_model(model, &dir.join(MODEL))?;
-    let p = dir.join(OPTIMIZER);
-    let bytes = std::fs::read(&p).map_err(|e| TrainError::Output { path: p.clone(), msg: format!("cannot read: {e}") })?;
+    let bytes = |file: &str| {
+        ckpt.files.get(file).cloned().ok_or_else(|| TrainError::Output { path: ckpt.dir.join(file), msg: "not in the manifest".into() })
+    };
+    let model = model_from_bytes(model, bytes(MODEL)?, &ckpt.dir.join(MODEL))?;
+    let p = ckpt.dir.join(OPTIMIZER);
     let optim = optim
-        .from_bytes(Bytes::from_bytes_vec(bytes))
+        .from_bytes(Bytes::from_bytes_vec(bytes(OPTIMIZER)?))
         .map_err(|e| TrainError::Output { path: p.clone(), msg: e.to_string() })?;
     if !named.is_empty() {
-        let p = dir.join(SCHEDULER);
+        let p = ckpt.dir.join(SCHEDULER);
         let bad = |msg: String| TrainError::Output { path: p.clone(), msg };
-        let bytes = std::fs::read(&p).map_err(|e| bad(format!("cannot read: {e}")))?;
-        let record = LrSchedulerRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| bad(e.to_string()))?;
+        let record = LrSchedulerRecord::from_bytes(Bytes::from_bytes_vec(bytes(SCHEDULER)?)).map_err(|e| bad(e.to_string()))?;
         for (name, s) in named {
             s.try_load_record(&record.record(&name)).map_err(|e| bad(e.to_string()))?;
         }
@@ -253,8 +388,13 @@ pub fn model_bytes(model: &Model) -> Result<Vec<u8>, TrainError> {
 
 /// Loads burnpack `path` into `model`, which must have the same parameters.
 pub fn load_model(model: Model, path: &Path) -> Result<Model, TrainError> {
+    let bytes = std::fs::read(path).map_err(|e| io(path, "cannot read", e))?;
+    model_from_bytes(model, bytes, path)
+}
+
+/// Loads burnpack `bytes` (read from `path`, which errors name) into `model`.
+fn model_from_bytes(model: Model, bytes: Vec<u8>, path: &Path) -> Result<Model, TrainError> {
     let bad = |msg: String| TrainError::Output { path: path.to_path_buf(), msg };
-    let bytes = std::fs::read(path).map_err(|e| bad(format!("cannot read: {e}")))?;
     let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(bytes)));
     let mut model = model;
     let r = model.load_from(&mut store).map_err(|e| bad(e.to_string()))?;

@@ -1,18 +1,19 @@
 //! One epoch of a run: its optimizer steps (each written to `metrics.jsonl`), then
 //! validation, the schedules' epoch step, the epoch's record, early stopping and the
-//! periodic checkpoint.
+//! periodic checkpoint; after each step, the checkpoint a SIGTERM or SIGINT asks for.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
 use descent_model::Model;
 
 use crate::batching::Batch;
-use crate::checkpoint::{self, CheckpointState};
+use crate::checkpoint::{self, CheckpointState, WithinEpoch};
 use crate::config::{DType, ModelKind, Monitor, RunConfig};
 use crate::error::TrainError;
 use crate::loss::{correct, data_loss, Targets};
 use crate::metrics::{as_dtype, EpochRecord, MetricsWriter, StepRecord};
+use crate::preempt;
 use crate::progress::Progress;
 use crate::rng::Rng;
 use crate::schedules::Schedules;
@@ -37,24 +38,52 @@ pub struct Training<'a> {
     pub steps: Vec<StepRecord>,
     pub epochs: Vec<EpochRecord>,
     pub progress: Progress,
+    /// What this run's checkpoint manifests record (see [`crate::run_identity::hash`]).
+    pub config_hash: String,
 }
 
 impl Training<'_> {
     /// Epoch `epoch`; returns the model after it, and whether early stopping ends the run.
     pub fn epoch(&mut self, mut model: Model, epoch: u64) -> Result<(Model, bool), TrainError> {
+        let rng_at_start = self.rng.state();
         let batches = self.cfg.batching.steps(self.train.rows, &mut self.rng);
+        // Resumed from inside this epoch: the same order, its first steps already taken.
+        let (skip, mut sum) = self.state.within.take().map_or((0, 0.0), |w| (w.steps_done as usize, w.loss_sum));
         self.progress.start_epoch(epoch, batches.len() as u64);
-        let mut sum = 0.0;
-        for micro in &batches {
+        for (i, micro) in batches.iter().enumerate().skip(skip) {
             let loss;
             (model, loss) = self.step(model, micro, epoch)?;
             sum += loss;
+            preempt::signal_point(self.state.step);
+            if i + 1 < batches.len() {
+                let within = WithinEpoch { steps_done: i as u64 + 1, loss_sum: sum };
+                self.stop_if_asked(&model, epoch - 1, rng_at_start, Some(within))?;
+            }
         }
         let rec = self.end_epoch(&model, epoch, sum / batches.len() as f64, batches.len() as u64)?;
         let stop = self.early_stopping(&rec, &model)?;
         self.epochs.push(rec);
         self.checkpoint(&model, epoch, stop)?;
         Ok((model, stop))
+    }
+
+    /// After a SIGTERM or SIGINT: a checkpoint at this point (`done` epochs complete, the data
+    /// RNG at `rng`, `within` the next epoch), then [`TrainError::Interrupted`]. Without a
+    /// `[checkpoint]` section it is the run's only checkpoint (keep_last = 1).
+    pub fn stop_if_asked(&mut self, model: &Model, done: u64, rng: u64, within: Option<WithinEpoch>) -> Result<(), TrainError> {
+        let Some((signal, signo)) = preempt::requested() else { return Ok(()) };
+        let keep_last = self.cfg.checkpoint.as_ref().map_or(1, |c| c.keep_last);
+        let checkpoint = self.save(model, done, rng, within, keep_last)?;
+        Err(TrainError::Interrupted { signal, signo, step: self.state.step, checkpoint })
+    }
+
+    fn save(&mut self, model: &Model, done: u64, rng: u64, within: Option<WithinEpoch>, keep_last: usize) -> Result<PathBuf, TrainError> {
+        self.state.epoch = done;
+        self.state.rng = rng;
+        self.state.within = within;
+        self.state.metrics_len = self.writer.sync()?;
+        let named = self.schedules.named();
+        checkpoint::save_training(self.run, model, &self.stepper.optim, &named, &self.state, keep_last, &self.config_hash)
     }
 
     /// Gives up after `e`: keeps `metrics.jsonl.partial` (what happened before the failure)
@@ -137,11 +166,8 @@ impl Training<'_> {
         if epoch % c.every_epochs as u64 != 0 || epoch >= self.cfg.epochs as u64 || stop {
             return Ok(());
         }
-        self.state.epoch = epoch;
-        self.state.rng = self.rng.state();
-        self.state.metrics_len = self.writer.sync()?;
-        let named = self.schedules.named();
-        checkpoint::save_training(self.run, model, &self.stepper.optim, &named, &self.state, c.keep_last)?;
+        let rng = self.rng.state();
+        self.save(model, epoch, rng, None, c.keep_last)?;
         Ok(())
     }
 }

@@ -77,14 +77,19 @@ impl MetricsWriter {
 
     /// Flushes and fsyncs; returns the file's length (what a checkpoint records).
     pub fn sync(&mut self) -> Result<u64, TrainError> {
-        self.file.flush().map_err(|e| self.fail(e.to_string()))?;
-        self.file.get_ref().sync_all().map_err(|e| self.fail(e.to_string()))?;
+        self.file.flush().map_err(|e| self.io_fail(e))?;
+        self.file.get_ref().sync_all().map_err(|e| self.io_fail(e))?;
         self.file.get_ref().metadata().map(|m| m.len()).map_err(|e| self.fail(e.to_string()))
     }
 
     pub fn write<T: Serialize>(&mut self, record: &T) -> Result<(), TrainError> {
         let line = serde_json::to_string(record).map_err(|e| self.fail(e.to_string()))?;
-        writeln!(self.file, "{line}").map_err(|e| self.fail(e.to_string()))
+        writeln!(self.file, "{line}").map_err(|e| self.io_fail(e))
+    }
+
+    /// A write error, saying when the disk is full or a file-size limit was hit.
+    fn io_fail(&self, e: std::io::Error) -> TrainError {
+        crate::checkpoint::io_error(&self.partial, "cannot write", e)
     }
 
     fn fail(&self, msg: String) -> TrainError {

@@ -27,7 +27,8 @@ pub struct RunOptions {
     pub device: Option<DeviceChoice>,
     /// No progress output on stderr.
     pub quiet: bool,
-    /// Continue the run in `out_dir` from its newest checkpoint.
+    /// Continue the run in `out_dir` from its newest intact checkpoint (see
+    /// [`checkpoint::open_run`]).
     pub resume: bool,
 }
 
@@ -80,9 +81,13 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
     // Where to start: fresh, or from the newest checkpoint of the run being resumed.
     let run = opts.out_dir.as_path();
     let mut state = CheckpointState::fresh(cfg.seed);
-    if let Some((dir, saved)) = checkpoint::open_run(run, cfg, choice, opts.resume)? {
-        (model, stepper.optim) = checkpoint::restore(&dir, model, stepper.optim, schedules.named_mut())?;
-        state = saved;
+    let opened = checkpoint::open_run(run, cfg, choice, opts.resume)?;
+    for warning in &opened.warnings {
+        eprintln!("{warning}");
+    }
+    if let Some(ckpt) = &opened.resume_from {
+        (model, stepper.optim) = checkpoint::restore(ckpt, model, stepper.optim, schedules.named_mut())?;
+        state = ckpt.state.clone();
     }
     let writer = MetricsWriter::open(run, state.metrics_len)?;
     let (steps, epochs) = writer.replay()?;
@@ -101,6 +106,7 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
         steps,
         epochs,
         progress: Progress::new(opts.quiet),
+        config_hash: opened.config_hash,
     };
 
     let mut stopped_early = None;
@@ -113,6 +119,10 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
         if stop {
             stopped_early = Some(epoch);
             break;
+        }
+        if epoch < cfg.epochs as u64 {
+            let rng = t.rng.state();
+            t.stop_if_asked(&model, epoch, rng, None).map_err(|e| t.abandon(e))?;
         }
     }
     t.progress.finish();

@@ -5,6 +5,7 @@ mod bad_inputs;
 mod bench;
 mod bench_apps;
 mod cli;
+mod integrity;
 mod plot_compare;
 mod resume;
 mod schedule_lrfind;

@@ -135,5 +135,6 @@ fn resume_refuses_a_different_config() {
     let o = cmd(&config, &out, true).output().unwrap();
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("config differs"), "{err}");
+    assert!(err.contains("run.json: [optimizer] lr changed from 0.005 to 0.02 since this run began"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
 }
