@@ -57,6 +57,8 @@ optim_config! {
 
 impl AdafactorConfig {
     /// PyTorch's constructor checks, in its order, with its messages; plus ε₂ must be given.
+    // `!(0 <= x)` rather than `x < 0`: NaN must fail, as torch's `not 0.0 <= x` does.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
     pub fn validate(&self) -> Result<(), OptimError> {
         let fail = |msg: String| Err(OptimError::invalid(msg));
         if !(0.0 <= self.lr) {

@@ -67,6 +67,8 @@ optim_config! {
 
 impl MuonConfig {
     /// PyTorch's checks (the constructor's, and `ns_steps < 100` from its step), its messages.
+    // `!(0 <= x)` rather than `x < 0`: NaN must fail, as torch's `not 0.0 <= x` does.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
     pub fn validate(&self) -> Result<(), OptimError> {
         let fail = |msg: String| Err(OptimError::invalid(msg));
         if !(0.0 <= self.lr) {

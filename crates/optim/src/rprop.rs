@@ -44,6 +44,8 @@ optim_config! {
 impl RpropConfig {
     /// PyTorch's constructor checks, with its messages, plus one torch lacks: `step_sizes` in
     /// order (torch's clamp with Δ_min > Δ_max silently sets every step size to Δ_max).
+    // `!(0 <= x)` rather than `x < 0`: NaN must fail, as torch's `not 0.0 <= x` does.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
     pub fn validate(&self) -> Result<(), OptimError> {
         check_lr(self.lr)?;
         let [minus, plus] = self.etas;
