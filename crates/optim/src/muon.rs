@@ -26,7 +26,7 @@
 //! test's report). Burn's CPU backend has no bfloat16 matmul to reproduce it, and an
 //! orthogonaliser is not meant to depend on its rounding.
 //!
-//! A non-2-D tensor reaching [`Muon::step`] panics (Burn's `step` cannot return an error); the
+//! A non-2-D tensor reaching [`Muon`]'s [`Optimizer::step`] panics (Burn's `step` cannot return an error); the
 //! trainer refuses such a config before training, naming the parameter.
 //!
 //! μ is a [`HyperParam`] for cycling schedules.
