@@ -8,7 +8,9 @@
 //!   schedule's own sequence (`descent_optim::table`), seen both by the optimizer and in
 //!   burn-train's logged "Learning Rate" metric, and training lowers the loss;
 //! - descent's SGD driven by the Learner gives the same parameters as descent's SGD in a
-//!   hand-written loop over the same batches.
+//!   hand-written loop over the same batches;
+//! - optimizers of two kinds in one Learner (Muon on the weight matrices, AdamW by a
+//!   parameter group on the biases) train the seed task.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -22,7 +24,9 @@ use burn::train::metric::{LearningRateMetric, LossMetric};
 use burn::train::{Learner, SupervisedTraining};
 use descent::model::{load_safetensors, Mlp, MlpConfig};
 use descent::optim::schedule::{CosineConfig, OneCycleConfig};
-use descent::optim::{table as lr_table, HyperParam, SchedulerConfig, SgdConfig};
+use descent::optim::{
+    param_group, table as lr_table, AdamWConfig, HyperParam, MuonConfig, OptimizerConfig, SchedulerConfig, SgdConfig,
+};
 use descent::train::data::{load_csv, Table};
 use descent::train::learner::{QuietRenderer, RecordingLogger, Regressor, RowBatch, RowBatcher};
 use descent::train::loss::mse;
@@ -208,4 +212,37 @@ fn learner_matches_a_hand_written_loop() {
     assert_eq!(a.len(), 61);
     assert!(moved > 1e-2, "training moved the parameters: {moved}");
     assert!(diff <= 1e-6, "Learner and hand-written loop differ by {diff}");
+}
+
+#[test]
+fn learner_runs_muon_with_an_adamw_group_for_the_biases() {
+    let table = seed_table();
+    let device = Device::flex().autodiff();
+    let mlp = seed_mlp(&device);
+    let initial_loss = full_loss(&mlp, &table);
+    const EPOCHS: usize = 8;
+    let steps = EPOCHS * table.rows.div_ceil(BATCH);
+
+    // torch: Muon(weights, lr=0.02) and AdamW(biases, lr=0.01, weight_decay=0) side by side.
+    let muon = OptimizerConfig::Muon(MuonConfig::new(0.02)).build().expect("valid Muon");
+    let adamw = OptimizerConfig::AdamW(AdamWConfig::new(0.01).with_weight_decay(0.0));
+    let biases = param_group("bias$").expect("valid regex");
+    let (optimizer, knobs) = adamw.add_group(muon.optimizer, biases, true).expect("valid AdamW");
+    assert_eq!(knobs.lr.expect("the group's own lr").get(), 0.01);
+    let schedule = SchedulerConfig::Cosine(CosineConfig::new(steps));
+
+    let loader = || DataLoaderBuilder::new(RowBatcher).batch_size(BATCH).build(InMemDataset::new(table.rows()));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let result = SupervisedTraining::new(dir.path(), loader(), loader())
+        .num_epochs(EPOCHS)
+        .renderer(Box::new(QuietRenderer))
+        .with_metric_logger(RecordingLogger::new())
+        .with_application_logger(None)
+        .launch(Learner::new(Regressor::new(mlp), optimizer, schedule.build(0.02, None).expect("valid schedule")));
+    // Muon panics on a 1-D tensor: finishing proves the biases went to AdamW.
+    assert!(result.error.is_none(), "training failed: {:?}", result.error);
+    let final_loss = full_loss(&result.model.mlp, &table);
+    println!("Muon + AdamW in the Learner: whole-set MSE {initial_loss:.5} -> {final_loss:.5}");
+    // Measured: 1.3366 -> 0.4014 (a cosine schedule to zero over 64 steps).
+    assert!(final_loss < 0.5 * initial_loss, "{initial_loss} -> {final_loss}");
 }

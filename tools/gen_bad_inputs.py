@@ -349,6 +349,36 @@ case("cli-unknown-device-flag", ["unknown device `tpu`", "cpu, ndarray or wgpu"]
 case("cli-unknown-flag", ["--epochs"], args=["--epochs", "3"])
 
 
+# ------------------------------------------------------------------------------------ more optimizers
+def optimizer(body):
+    """FULL with its [optimizer] section replaced by `body`."""
+    a = FULL.index("[optimizer]\n")
+    return FULL[:a] + "[optimizer]\n" + body
+
+
+case("asgd-lr-negative", ["run.toml", "[optimizer]", "Invalid learning rate: -0.1"],
+     optimizer('kind = "asgd"\nlr = -0.1\n'))
+case("rprop-etas-out-of-order", ["run.toml", "[optimizer]", "Invalid eta values: 1.2, 0.5"],
+     optimizer('kind = "rprop"\netas = [1.2, 0.5]\n'))
+case("rprop-step-sizes-out-of-order", ["run.toml", "[optimizer]", "Invalid step_sizes values: 50.0, 1e-06"],
+     optimizer('kind = "rprop"\nstep_sizes = [50.0, 1e-6]\n'))
+t = optimizer('kind = "adafactor"\neps = [1e-3]\n')
+case("adafactor-eps-one-number", ["run.toml", f"line {line_of(t, 'eps = ')}", "eps", "invalid length 1", "length 2"], t)
+case("adafactor-d-below-one", ["run.toml", "[optimizer]", "Clipping threshold d should be >= 1 but is: 0.5"],
+     optimizer('kind = "adafactor"\nd = 0.5\n'))
+case("muon-adjust-lr-fn-unknown", ["run.toml", "[optimizer]", "Adjust learning rate function rms is not supported"],
+     optimizer('kind = "muon"\nadjust_lr_fn = "rms"\n'))
+case("muon-on-a-bias", ["[optimizer]", "muon takes 2-D parameters only", "layers.0.bias has shape [3]",
+                        '[[optimizer.groups]] params = "bias$" kind = "adamw"'],
+     optimizer('kind = "muon"\nlr = 0.02\n'))
+case("group-muon-on-a-bias", ["[optimizer]", "[[optimizer.groups]] #1", "muon takes 2-D parameters only", "layers.0.bias"],
+     optimizer('kind = "adamw"\n\n[[optimizer.groups]]\nparams = "^layers\\\\.0\\\\."\nkind = "muon"\n'))
+t = optimizer('kind = "muon"\n\n[[optimizer.groups]]\nparams = "bias$"\nkind = "adamq"\n')
+case("group-kind-unknown", ["run.toml", "[[optimizer.groups]] #1", "unknown variant `adamq`", "`muon`"], t)
+t = optimizer('kind = "muon"\n\n[[optimizer.groups]]\nparams = "bias$"\nkind = "adamw"\nmomentum = 0.9\n')
+case("group-kind-foreign-key", ["run.toml", "[[optimizer.groups]] #1", "unknown field `momentum`"], t)
+
+
 def main():
     names = [c[0] for c in cases]
     assert len(names) == len(set(names)), "duplicate case names"

@@ -2,22 +2,26 @@
 //! becomes an [`OptimizerConfig`], and [`OptimizerConfig::build`] a ready Burn optimizer.
 //!
 //! `kind` is torch's class name in lower case: `sgd`, `adam`, `adamw`, `rmsprop`, `adagrad`,
-//! `adadelta`, `adamax`, `nadam`, `radam`, plus `lion`.
+//! `adadelta`, `adamax`, `nadam`, `radam`, `asgd`, `rprop`, `adafactor`, `muon`, plus `lion`.
 
 use burn::optim::{ModuleOptimizer, Optimizer};
 use serde::{Deserialize, Serialize};
 
 use crate::adadelta::AdadeltaConfig;
+use crate::adafactor::AdafactorConfig;
 use crate::adagrad::AdagradConfig;
 use crate::adam::AdamConfig;
 use crate::adamax::AdamaxConfig;
 use crate::adamw::AdamWConfig;
+use crate::asgd::AsgdConfig;
 use crate::error::OptimError;
 use crate::hyper::HyperParam;
 use crate::lion::LionConfig;
+use crate::muon::MuonConfig;
 use crate::nadam::NAdamConfig;
 use crate::radam::RAdamConfig;
 use crate::rmsprop::RmsPropConfig;
+use crate::rprop::RpropConfig;
 use crate::sgd::SgdConfig;
 
 /// Every optimizer descent offers, tagged by `kind`; keys are torch.optim's argument names.
@@ -48,6 +52,10 @@ pub enum OptimizerConfig {
     #[serde(rename = "radam")]
     RAdam(RAdamConfig),
     Lion(LionConfig),
+    Asgd(AsgdConfig),
+    Rprop(RpropConfig),
+    Adafactor(AdafactorConfig),
+    Muon(MuonConfig),
 }
 
 impl Default for OptimizerConfig {
@@ -70,9 +78,9 @@ pub struct BuiltOptimizer {
     pub optimizer: ModuleOptimizer,
     /// The configured (initial) learning rate.
     pub lr: f64,
-    /// The momentum (SGD, RMSprop) or β₁ (Adam family, Lion) that cycling schedules set, as
-    /// torch's one-cycle sets `momentum` or `betas[0]`; `None` when the optimizer has no such
-    /// term (Adagrad, Adadelta).
+    /// The momentum (SGD, RMSprop, Muon) or β₁ (Adam family, Lion) that cycling schedules set,
+    /// as torch's one-cycle sets `momentum` or `betas[0]`; `None` when the optimizer has no such
+    /// term (Adagrad, Adadelta, ASGD, Rprop, Adafactor).
     pub momentum: Option<HyperParam>,
 }
 
@@ -89,6 +97,10 @@ impl OptimizerConfig {
             OptimizerConfig::NAdam(c) => c.lr,
             OptimizerConfig::RAdam(c) => c.lr,
             OptimizerConfig::Lion(c) => c.lr,
+            OptimizerConfig::Asgd(c) => c.lr,
+            OptimizerConfig::Rprop(c) => c.lr,
+            OptimizerConfig::Adafactor(c) => c.lr,
+            OptimizerConfig::Muon(c) => c.lr,
         }
     }
 
@@ -147,6 +159,14 @@ impl OptimizerConfig {
             OptimizerConfig::Lion(c) => {
                 let o = c.build()?;
                 let m = o.beta1();
+                w.apply(o, Some(m))
+            }
+            OptimizerConfig::Asgd(c) => w.apply(c.build()?, None),
+            OptimizerConfig::Rprop(c) => w.apply(c.build()?, None),
+            OptimizerConfig::Adafactor(c) => w.apply(c.build()?, None),
+            OptimizerConfig::Muon(c) => {
+                let o = c.build()?;
+                let m = o.momentum();
                 w.apply(o, Some(m))
             }
         })

@@ -13,7 +13,8 @@
 //! group that matches a parameter wins, the base config takes the rest. A group with its own
 //! `lr` runs its own copy of the schedule from that lr, as torch's schedulers keep one
 //! `base_lr` per group; [`GroupLr`] carries that lr into the optimizer, since Burn passes one
-//! lr to every parameter.
+//! lr to every parameter. A group may also be another optimizer kind (torch: two optimizers
+//! side by side), e.g. `[[optimizer.groups]] params = "bias$"`, `kind = "adamw"` under a Muon base.
 
 use burn::module::ParamGroup;
 use burn::optim::{LearningRate, ModuleOptimizer, Optimizer};
@@ -66,10 +67,11 @@ pub fn param_group(pattern: &str) -> Result<ParamGroup, OptimError> {
 }
 
 impl OptimizerConfig {
-    /// Adds a group to `optim` whose parameters are optimized by `self` (which must be the
-    /// same kind as the base config for a checkpoint to mean anything; the trainer makes group
-    /// configs by overriding keys of the base). `own_lr`: the group steps with its own lr,
-    /// starting from `self.lr()`.
+    /// Adds a group to `optim` whose parameters are optimized by `self`: the base config with
+    /// some keys overridden, or another kind altogether (Muon for the matrices, AdamW for the
+    /// rest). Burn keeps each parameter's state with the group that steps it, so a record of
+    /// mixed kinds saves and loads as long as the groups are built the same way again.
+    /// `own_lr`: the group steps with its own lr, starting from `self.lr()`.
     pub fn add_group(
         &self,
         optim: ModuleOptimizer,

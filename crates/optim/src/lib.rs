@@ -16,6 +16,10 @@
 //! | `torch.optim.Adamax` | [`AdamaxConfig`] → [`Adamax`] |
 //! | `torch.optim.NAdam` | [`NAdamConfig`] → [`NAdam`] |
 //! | `torch.optim.RAdam` | [`RAdamConfig`] → [`RAdam`] |
+//! | `torch.optim.ASGD` | [`AsgdConfig`] → [`Asgd`] |
+//! | `torch.optim.Rprop` | [`RpropConfig`] → [`Rprop`] |
+//! | `torch.optim.Adafactor` | [`AdafactorConfig`] → [`Adafactor`] |
+//! | `torch.optim.Muon` (2-D parameters; Newton–Schulz in the parameter's dtype, torch's in bfloat16) | [`MuonConfig`] → [`Muon`] |
 //! | Lion (optax's `lion`; torch has none) | [`LionConfig`] → [`Lion`] |
 //! | `param_groups` | [`param_group`], [`OptimizerConfig::add_group`] |
 //! | `torch.nn.utils.clip_grad_norm_` / `clip_grad_value_` | [`clip_grad_norm`] / [`clip_grad_value`] |
@@ -103,7 +107,7 @@
 //!
 //! | concept | file |
 //! |---|---|
-//! | the nine torch classes and Lion | [`sgd`], [`adam`], [`adamw`], [`rmsprop`], [`adagrad`], [`adadelta`], [`adamax`], [`nadam`], [`radam`], [`lion`] |
+//! | the thirteen torch classes and Lion | [`sgd`], [`adam`], [`adamw`], [`rmsprop`], [`adagrad`], [`adadelta`], [`adamax`], [`nadam`], [`radam`], [`asgd`], [`rprop`], [`adafactor`], [`muon`], [`lion`] |
 //! | the pieces they are built from | [`parts`], [`regularization`] |
 //! | configs' defaults and setters, live hyper-parameters | [`hyper`] |
 //! | state records and where loaded state lands | [`record`] |
@@ -129,15 +133,19 @@ pub mod parts;
 pub mod regularization;
 
 pub mod adadelta;
+pub mod adafactor;
 pub mod adagrad;
 pub mod adam;
 mod adam_core;
 pub mod adamax;
 pub mod adamw;
+pub mod asgd;
 pub mod lion;
+pub mod muon;
 pub mod nadam;
 pub mod radam;
 pub mod rmsprop;
+pub mod rprop;
 pub mod sgd;
 
 pub mod clip;
@@ -151,16 +159,20 @@ pub mod penalty {
 }
 
 pub use adadelta::{Adadelta, AdadeltaConfig, AdadeltaState};
+pub use adafactor::{Adafactor, AdafactorConfig, AdafactorState};
 pub use adagrad::{Adagrad, AdagradConfig, AdagradState};
 pub use adam::{Adam, AdamConfig, AdamState};
 pub use adamax::{Adamax, AdamaxConfig, AdamaxState};
 pub use adamw::{AdamW, AdamWConfig};
+pub use asgd::{Asgd, AsgdConfig, AsgdState};
 pub use clip::{clip_grad_norm, clip_grad_norm_tensors, clip_grad_value, clip_grad_value_tensors, NormType};
 pub use config::{BuiltOptimizer, OptimizerConfig};
 pub use lion::{Lion, LionConfig, LionState};
+pub use muon::{Muon, MuonConfig, MuonState};
 pub use nadam::{NAdam, NAdamConfig, NAdamState};
 pub use radam::{RAdam, RAdamConfig, RAdamState};
 pub use rmsprop::{RmsProp, RmsPropConfig, RmsPropState};
+pub use rprop::{Rprop, RpropConfig, RpropState};
 pub use error::OptimError;
 pub use groups::{param_group, GroupKnobs, GroupLr};
 pub use schedule::{table, BoundScheduler, Scheduler, SchedulerConfig};

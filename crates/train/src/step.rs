@@ -64,29 +64,36 @@ impl Stepper {
         let mut schedules = Schedules::new(cfg, built.lr, built.momentum.clone())?;
         let mut optim = built.optimizer;
         let paths = param_paths(model);
+        // The group that steps each parameter (the last one matching it, as Burn's groups).
+        let mut owner = std::collections::HashMap::new();
         for (i, g) in cfg.optimizer.groups.iter().enumerate() {
             let at = format!("[[optimizer.groups]] #{}", i + 1);
             let pg = descent_optim::param_group(&g.params).map_err(|e| optim_err(format!("{at}: {e}")))?;
             // Matched here against the network's own paths (`layers.0.weight`), then handed
-            // to Burn by id: Burn's paths start with the `Model` variant (`Mlp.layers.0.weight`).
-            let matched: Vec<ParamId> =
-                paths.iter().filter(|(id, p)| pg.matches(id, Some(p.as_str()))).map(|(id, _)| *id).collect();
+            // to Burn by id and by Burn's own path (`Mlp.layers.0.weight`): the id for this
+            // run, the path for a resumed one, whose loaded parameters and optimizer state
+            // carry the ids of the run that saved them.
+            let matched: Vec<&ParamInfo> = paths.iter().filter(|p| pg.matches(&p.id, Some(p.path.as_str()))).collect();
+            for p in &matched {
+                owner.insert(p.id, i);
+            }
             if matched.is_empty() {
-                let all: Vec<&str> = paths.iter().map(|(_, p)| p.as_str()).collect();
+                let all: Vec<&str> = paths.iter().map(|p| p.path.as_str()).collect();
                 return Err(optim_err(format!(
                     "{at}: params = {:?} matches no parameter; the model's parameters are {}",
                     g.params,
                     all.join(", ")
                 )));
             }
-            let own_lr = g.overrides.contains_key("lr");
+            let own_lr = g.own_lr();
             let (o, knobs) = g
                 .config
-                .add_group(optim, ParamGroup::from_ids(matched), own_lr)
+                .add_group(optim, burn_group(&matched), own_lr)
                 .map_err(|e| optim_err(format!("{at}: {e}")))?;
             optim = o;
             schedules.add_group(cfg, knobs, g.config.lr(), own_lr)?;
         }
+        muon_takes_matrices(cfg, &paths, &owner)?;
         let o = &cfg.optimizer;
         let clip = match (o.clip_grad_norm, o.clip_grad_value) {
             (Some(max_norm), _) => Clip::Norm(max_norm, o.norm_type, o.error_if_nonfinite),
@@ -194,12 +201,51 @@ fn grad_norm(model: &Model, grads: &GradientsParams) -> f64 {
     v.acc.map(|s| s.into_scalar::<f64>().sqrt()).unwrap_or(0.0)
 }
 
-/// Every float parameter's id and path (`layers.0.weight`), as parameter groups see them.
-fn param_paths(model: &Model) -> Vec<(ParamId, String)> {
+/// Muon steps 2-D parameters only (its `step` would panic on others): a parameter Muon would
+/// get, from the base or from a group, is a config error naming it.
+fn muon_takes_matrices(
+    cfg: &RunConfig,
+    paths: &[ParamInfo],
+    owner: &std::collections::HashMap<ParamId, usize>,
+) -> Result<(), TrainError> {
+    use descent_optim::OptimizerConfig;
+    for ParamInfo { id, path, dims, .. } in paths.iter().filter(|p| p.dims.len() != 2) {
+        let (at, config) = match owner.get(id) {
+            Some(&i) => (format!("[[optimizer.groups]] #{}: ", i + 1), &cfg.optimizer.groups[i].config),
+            None => (String::new(), &cfg.optimizer.config),
+        };
+        if matches!(config, OptimizerConfig::Muon(_)) {
+            let last = path.rsplit('.').next().unwrap_or(path);
+            return Err(optim_err(format!(
+                "{at}muon takes 2-D parameters only; {path} has shape {dims:?}: give it a group with another kind, e.g. [[optimizer.groups]] params = \"{last}$\" kind = \"adamw\""
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A float parameter as parameter groups see it.
+struct ParamInfo {
+    id: ParamId,
+    /// The network's own path, `layers.0.weight`, which `params` regexes match.
+    path: String,
+    /// Burn's path, `Mlp.layers.0.weight`, which optimizer records keep.
+    burn_path: String,
+    dims: Vec<usize>,
+}
+
+/// Burn's group for the matched parameters: by id, or by Burn's path (see `Stepper::build`).
+fn burn_group(matched: &[&ParamInfo]) -> ParamGroup {
+    let ids = ParamGroup::from_ids(matched.iter().map(|p| p.id).collect());
+    ids.fuse(&ParamGroup::from_paths(matched.iter().map(|p| p.burn_path.clone()).collect()))
+}
+
+/// Every float parameter of `model`, in visiting order.
+fn param_paths(model: &Model) -> Vec<ParamInfo> {
     // The entered module names joined by dots, as Burn builds parameter paths.
     struct Paths {
         stack: Vec<String>,
-        out: Vec<(ParamId, String)>,
+        out: Vec<(ParamId, String, Vec<usize>)>,
     }
     impl ModuleVisitor for Paths {
         fn enter_module(&mut self, name: &str, _: &str) {
@@ -209,7 +255,7 @@ fn param_paths(model: &Model) -> Vec<(ParamId, String)> {
             self.stack.pop();
         }
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            self.out.push((param.id, self.stack.join(".")));
+            self.out.push((param.id, self.stack.join("."), param.val().dims().to_vec()));
         }
     }
     let mut v = Paths { stack: Vec::new(), out: Vec::new() };
@@ -217,6 +263,11 @@ fn param_paths(model: &Model) -> Vec<(ParamId, String)> {
     // Drop the leading `Model` variant (`Mlp.`): users name the network's own paths.
     v.out
         .into_iter()
-        .map(|(id, p)| (id, p.split_once('.').map(|(_, rest)| rest.to_string()).unwrap_or(p)))
+        .map(|(id, burn_path, dims)| ParamInfo {
+            id,
+            path: burn_path.split_once('.').map(|(_, rest)| rest.to_string()).unwrap_or_else(|| burn_path.clone()),
+            burn_path,
+            dims,
+        })
         .collect()
 }

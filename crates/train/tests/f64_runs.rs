@@ -324,3 +324,45 @@ fn parameter_groups_override_weight_decay_and_lr_by_path() {
         .to_string();
     assert!(e.contains("matches no parameter") && e.contains("layers.0.bias"), "{e}");
 }
+
+/// A group with its own `kind` runs that optimizer with its own keys and that kind's defaults
+/// (nothing taken from the base), on its own copy of the schedule from its lr; the logged lr
+/// stays the base's.
+#[test]
+fn a_group_with_its_own_kind_takes_its_own_keys_defaults_and_schedule() {
+    let schedule = "[scheduler]\nkind = \"step\"\nstep_size = 1\ngamma = 0.5\n";
+    let base = "lr = 0.05\nmomentum = 0.9\nweight_decay = 0.01\n[[optimizer.groups]]\nparams = \"bias$\"";
+    // The same optimizer per parameter, as overrides of the base and as a kind of its own:
+    // with its lr, and without (SGD's default 1e-3), each on its own schedule copy.
+    for (overrides, own_kind) in [
+        ("lr = 0.02\nmomentum = 0.0\nweight_decay = 0.0", "kind = \"sgd\"\nlr = 0.02"),
+        ("lr = 0.001\nmomentum = 0.0\nweight_decay = 0.0", "kind = \"sgd\""),
+    ] {
+        let a = run(&(seed_config("mode = \"full\"", &format!("{base}\n{overrides}"), "", 4) + schedule));
+        let b = run(&(seed_config("mode = \"full\"", &format!("{base}\n{own_kind}"), "", 4) + schedule));
+        assert_eq!(params(&a), params(&b), "{own_kind}");
+        let lrs: Vec<f64> = b.steps.iter().map(|s| s.lr).collect();
+        assert_eq!(lrs, [0.05, 0.025, 0.0125, 0.00625], "the logged lr is the base group's");
+    }
+    // AdamW (defaults lr 1e-3, weight_decay 1e-2) on the biases, SGD with λ = 0.1 on the
+    // weights: one full-batch step, by hand from the gradient g = (θ₀ − θ₁)/lr of a plain step.
+    let (lr, lambda) = (0.05, 0.1);
+    let theta0 = one_step("lr = 0.0");
+    let plain = one_step(&format!("lr = {lr}"));
+    let mixed = one_step(&format!(
+        "lr = {lr}\nweight_decay = {lambda}\n[[optimizer.groups]]\nparams = \"bias$\"\nkind = \"adamw\""
+    ));
+    for (((k, t0), (_, tp)), (_, tm)) in theta0.iter().zip(&plain).zip(&mixed) {
+        for ((a, p), m) in t0.iter().zip(tp).zip(tm) {
+            let want = if k.ends_with("bias") {
+                let g = (a - p) / lr;
+                let (exp_avg, exp_avg_sq) = (0.1 * g, (0.001 * g) * g);
+                let denom = exp_avg_sq.sqrt() / (1.0f64 - 0.999).sqrt() + 1e-8;
+                a * (1.0 - 1e-3 * 1e-2) + (-1e-3 / (1.0 - 0.9) * exp_avg) / denom
+            } else {
+                p - lr * lambda * a
+            };
+            assert!((m - want).abs() <= 1e-15, "{k}: {m} vs {want}");
+        }
+    }
+}

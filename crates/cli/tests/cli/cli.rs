@@ -80,6 +80,26 @@ fn the_three_seed_examples_beat_the_mean_predictor() {
     }
 }
 
+/// ASGD, Rprop, Adafactor and Muon (with an AdamW group for the biases) each train the seed
+/// task from `descent train`: finite losses throughout, a final epoch loss well under var(y).
+#[test]
+fn the_asgd_rprop_adafactor_muon_seed_examples_train() {
+    let var_y = 1.4126896504798894;
+    for (name, below) in [("seed-asgd", 0.09), ("seed-rprop", 0.07), ("seed-adafactor", 0.085), ("seed-muon", 0.05)] {
+        let dir = tempfile::tempdir().unwrap();
+        let o = train(&root().join(format!("examples/configs/{name}.toml")), dir.path(), &[]);
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        let steps = losses(&dir.path().join("metrics.jsonl"));
+        assert!(steps.iter().all(|l| l.is_finite()), "{name}: a non-finite loss");
+        let text = std::fs::read_to_string(dir.path().join("metrics.jsonl")).unwrap();
+        let last_epoch: serde_json::Value =
+            text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()).filter(|v| v.get("step").is_none()).last().unwrap();
+        let loss = last_epoch["train_loss"].as_f64().unwrap();
+        // Measured (f32, CPU): asgd 0.0829, rprop 0.0627, adafactor 0.0771, muon 0.0438.
+        assert!(loss < below && loss < 0.1 * var_y, "{name}: final epoch loss {loss}, expected < {below}");
+    }
+}
+
 /// The wgpu run must match the CPU run. Without a Vulkan/Metal adapter the test says so
 /// and passes — unless DESCENT_REQUIRE_WGPU=1 (set by .ci/run), which makes it mandatory.
 #[test]

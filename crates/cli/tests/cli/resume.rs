@@ -10,6 +10,11 @@ fn root() -> PathBuf {
 }
 
 fn config(dir: &Path) -> PathBuf {
+    config_with(dir, "[optimizer]\nkind = \"sgd\"\nlr = 0.005\nmomentum = 0.5")
+}
+
+/// The resume test's run with `optimizer` as its `[optimizer]` section (and groups).
+fn config_with(dir: &Path, optimizer: &str) -> PathBuf {
     let fx = root().join("fixtures/seed");
     let text = format!(
         r#"
@@ -25,16 +30,13 @@ targets = ["y"]
 valid_fraction = 0.25
 [batching]
 mode = "stochastic"
-[optimizer]
-kind = "sgd"
-lr = 0.005
-momentum = 0.5
+{optimizer}
 [checkpoint]
 every_epochs = 1
 keep_last = 2
 "#,
         fx.join("init.safetensors").display(),
-        fx.join("train.csv").display()
+        fx.join("train.csv").display(),
     );
     let path = dir.join("run.toml");
     std::fs::write(&path, text).unwrap();
@@ -137,4 +139,24 @@ fn resume_refuses_a_different_config() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("run.json: [optimizer] lr changed from 0.005 to 0.02 since this run began"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+/// Mixed kinds: Muon on the weight matrices, AdamW (its own keys and lr schedule) on the
+/// biases. Both groups' states go through the checkpoint; a crash and a resume give the
+/// uninterrupted run's bytes.
+#[test]
+fn muon_with_an_adamw_group_resumes_byte_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let optimizer = "[optimizer]\nkind = \"muon\"\nlr = 0.002\n[[optimizer.groups]]\nparams = \"bias$\"\nkind = \"adamw\"\nlr = 0.001\n[scheduler]\nkind = \"step\"\nstep_size = 10\ngamma = 0.5";
+    let config = config_with(dir.path(), optimizer);
+    let reference = dir.path().join("reference");
+    let o = cmd(&config, &reference, false).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for spec in ["checkpoint:7:0", "checkpoint:23:1"] {
+        let out = dir.path().join(spec.replace(':', "-"));
+        let o = cmd(&config, &out, false).env("DESCENT_CRASH_AT", spec).output().unwrap();
+        assert!(!o.status.success(), "{spec}: the crash hook did not fire");
+        finish(&config, &out);
+        assert_same(&reference, &out, spec);
+    }
 }

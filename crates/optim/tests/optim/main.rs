@@ -4,5 +4,6 @@
 mod adaptive;
 mod clip;
 mod common;
+mod more;
 mod schedules;
 mod sgd;

@@ -49,14 +49,30 @@ pub struct OptimizerSection {
 
 /// `[[optimizer.groups]]`: the parameters whose path (`layers.0.bias`) matches the regex
 /// `params` get the base optimizer's keys with these overridden — torch's param_groups.
+/// A group that sets `kind` runs that optimizer instead, with only its own keys and that
+/// kind's defaults (nothing is taken from the base), and its own copy of the lr schedule
+/// from its lr — as two torch optimizers side by side, e.g. Muon for the weight matrices and
+/// AdamW for the rest.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GroupSection {
     pub params: String,
-    /// The keys this group overrides.
+    /// The keys this group overrides (with `kind`: all of its keys).
     pub overrides: toml::Table,
-    /// The base config with the overrides applied.
+    /// The base config with the overrides applied, or the group's own kind.
     #[serde(skip)]
     pub config: OptimizerConfig,
+}
+
+impl GroupSection {
+    /// The group runs an optimizer kind of its own (it set `kind`).
+    pub fn own_kind(&self) -> bool {
+        self.overrides.contains_key("kind")
+    }
+
+    /// The group steps with its own lr: it set `lr`, or runs its own kind.
+    pub fn own_lr(&self) -> bool {
+        self.own_kind() || self.overrides.contains_key("lr")
+    }
 }
 
 /// Keys of `[optimizer]` that belong to the trainer rather than to the optimizer itself.
@@ -86,13 +102,11 @@ impl OptimizerSection {
                 Some(other) => return Err(format!("{at}: params must be a string (a regex over parameter paths such as `layers.0.bias`), got a {}", other.type_str())),
                 None => return Err(format!("{at}: needs params = \"<regex>\" (e.g. \"bias$\")")),
             };
-            if g.contains_key("kind") {
-                return Err(format!("{at}: a group can't change the optimizer kind; it overrides the base optimizer's keys"));
-            }
             if let Some(k) = g.keys().find(|k| OPTIMIZER_EXTRAS.contains(&k.as_str())) {
                 return Err(format!("{at}: `{k}` applies to the whole model; set it in [optimizer]"));
             }
-            let mut merged = table.clone();
+            // With its own kind a group is a whole optimizer config; else it overrides the base.
+            let mut merged = if g.contains_key("kind") { toml::Table::new() } else { table.clone() };
             merged.extend(g.clone());
             let config = OptimizerConfig::deserialize(toml::Value::Table(merged)).map_err(|e| format!("{at}: {}", e.message().trim()))?;
             groups.push(GroupSection { params, overrides: g, config });
