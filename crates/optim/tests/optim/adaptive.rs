@@ -145,6 +145,7 @@ fn direct(case: &Case) -> Vec<[Vec<f64>; 2]> {
         OptimizerConfig::NAdam(c) => run_direct(&c.build().unwrap(), case, |_| {}),
         OptimizerConfig::RAdam(c) => run_direct(&c.build().unwrap(), case, |_| {}),
         OptimizerConfig::Lion(c) => run_direct(&c.build().unwrap(), case, |_| {}),
+        other => panic!("{}: no per-tensor fixture for {other:?}", case.name),
     }
 }
 

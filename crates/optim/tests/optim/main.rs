@@ -4,5 +4,7 @@
 mod adaptive;
 mod clip;
 mod common;
+mod lbfgs;
+mod schedule_free;
 mod schedules;
 mod sgd;
