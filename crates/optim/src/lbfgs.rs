@@ -183,6 +183,11 @@ impl Lbfgs {
         &self.config
     }
 
+    /// Sets the lr the next steps use (torch: a scheduler writing `param_groups[0]["lr"]`).
+    pub fn set_lr(&mut self, lr: f64) {
+        self.config.lr = lr;
+    }
+
     /// One `LBFGS.step(closure)` on a plain vector; `f(x)` returns (loss, gradient). Returns
     /// the first evaluation's loss, as torch does.
     pub fn step_flat(&mut self, x: &mut Vec<f64>, f: impl FnMut(&[f64]) -> (f64, Vec<f64>)) -> f64 {

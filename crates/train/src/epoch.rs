@@ -50,9 +50,13 @@ impl Training<'_> {
             (model, loss) = self.step(model, micro, epoch)?;
             sum += loss;
         }
-        let rec = self.end_epoch(&model, epoch, sum / batches.len() as f64, batches.len() as u64)?;
-        let stop = self.early_stopping(&rec, &model)?;
+        // Validation and the best model see x for schedule-free kinds (optimizer.eval());
+        // training and checkpoints continue from y (optimizer.train()). Others: no-ops.
+        let x = self.stepper.eval(model);
+        let rec = self.end_epoch(&x, epoch, sum / batches.len() as f64, batches.len() as u64)?;
+        let stop = self.early_stopping(&rec, &x)?;
         self.epochs.push(rec);
+        let model = self.stepper.train(x);
         self.checkpoint(&model, epoch, stop)?;
         Ok((model, stop))
     }
@@ -141,7 +145,8 @@ impl Training<'_> {
         self.state.rng = self.rng.state();
         self.state.metrics_len = self.writer.sync()?;
         let named = self.schedules.named();
-        checkpoint::save_training(self.run, model, &self.stepper.optim, &named, &self.state, c.keep_last)?;
+        let lbfgs = self.stepper.lbfgs.as_ref().map(|l| l.state.to_bytes());
+        checkpoint::save_training(self.run, model, &self.stepper.optim, lbfgs, &named, &self.state, c.keep_last)?;
         Ok(())
     }
 }

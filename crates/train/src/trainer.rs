@@ -67,6 +67,9 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
     let mut state = CheckpointState::fresh(cfg.seed);
     if let Some((dir, saved)) = checkpoint::open_run(run, cfg, choice, opts.resume)? {
         (model, stepper.optim) = checkpoint::restore(&dir, model, stepper.optim, schedules.named_mut())?;
+        if let Some(lbfgs) = &mut stepper.lbfgs {
+            lbfgs.state = checkpoint::restore_lbfgs(&dir)?;
+        }
         state = saved;
     }
     let writer = MetricsWriter::open(run, state.metrics_len)?;
@@ -98,6 +101,8 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
         }
     }
     t.progress.finish();
+    // The saved model is what is evaluated: x for schedule-free kinds.
+    let model = t.stepper.eval(model);
     finish(t, model, unigram_perplexity, stopped_early)
 }
 

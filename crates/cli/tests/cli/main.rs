@@ -5,5 +5,6 @@ mod bad_inputs;
 mod bench;
 mod cli;
 mod plot_compare;
+mod optimizer_kinds;
 mod resume;
 mod schedule_lrfind;
