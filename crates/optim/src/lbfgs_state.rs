@@ -41,9 +41,9 @@ impl LbfgsState {
         w.extend_from_slice(MAGIC);
         put_u64(&mut w, self.func_evals);
         put_u64(&mut w, self.n_iter);
-        put_opt(&mut w, &self.d, put_vec);
+        put_opt(&mut w, &self.d, |w, v| put_vec(w, v));
         put_opt(&mut w, &self.t, |w, v| put_f64(w, *v));
-        put_opt(&mut w, &self.prev_flat_grad, put_vec);
+        put_opt(&mut w, &self.prev_flat_grad, |w, v| put_vec(w, v));
         put_opt(&mut w, &self.prev_loss, |w, v| put_f64(w, *v));
         put_f64(&mut w, self.h_diag);
         put_vec(&mut w, &self.ro);
@@ -100,7 +100,7 @@ fn put_f64(w: &mut Vec<u8>, v: f64) {
     w.extend_from_slice(&v.to_le_bytes());
 }
 
-fn put_vec(w: &mut Vec<u8>, v: &Vec<f64>) {
+fn put_vec(w: &mut Vec<u8>, v: &[f64]) {
     put_u64(w, v.len() as u64);
     v.iter().for_each(|x| put_f64(w, *x));
 }

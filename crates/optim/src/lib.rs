@@ -140,7 +140,7 @@ mod adam_core;
 pub mod adamax;
 pub mod adamw;
 pub mod lbfgs;
-mod lbfgs_state;
+pub mod lbfgs_state;
 pub mod lion;
 pub mod nadam;
 pub mod radam;

@@ -97,6 +97,7 @@ pub(crate) struct Found {
 const C1: f64 = 1e-4;
 const C2: f64 = 0.9;
 
+#[allow(clippy::too_many_arguments)]
 /// torch's `_strong_wolfe(obj_func, x, t, d, f, g, gtd, tolerance_change=1e-9, max_ls)`;
 /// `obj(t)` evaluates at x + t·d (and leaves the parameters at x).
 pub(crate) fn strong_wolfe(

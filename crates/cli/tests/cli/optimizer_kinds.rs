@@ -97,3 +97,31 @@ fn lr_find_refuses_lbfgs_in_one_line() {
     assert!(err.contains("lbfgs") && err.contains("lr range test"), "{err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 }
+
+fn first_step(run: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    serde_json::from_str(text.lines().next().unwrap()).unwrap()
+}
+
+/// An L-BFGS step logs its first evaluation: at the initial weights, the same loss and
+/// gradient norm, bit for bit, as the first step of any other optimizer on that batch.
+#[test]
+fn lbfgs_logs_its_first_evaluation() {
+    let dir = tempfile::tempdir().unwrap();
+    for batching in ["mode = \"full\"", "mode = \"full\"\naccumulate = 3", "mode = \"mini\"\nbatch_size = 32\naccumulate = 2"] {
+        let runs: Vec<serde_json::Value> = [LBFGS, "kind = \"sgd\"\nlr = 0.1"]
+            .iter()
+            .enumerate()
+            .map(|(i, optimizer)| {
+                let config = config(dir.path(), &format!("first-{i}"), batching, optimizer);
+                let out = dir.path().join(format!("first-{i}-{}", batching.len()));
+                let o = train(&config, &out, false, None);
+                assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+                first_step(&out)
+            })
+            .collect();
+        assert_eq!(runs[0]["loss"], runs[1]["loss"], "{batching}");
+        assert_eq!(runs[0]["grad_norm"], runs[1]["grad_norm"], "{batching}");
+        assert_eq!(runs[0]["lr"].as_f64(), Some(1.0));
+    }
+}
