@@ -125,3 +125,16 @@ fn lbfgs_logs_its_first_evaluation() {
         assert_eq!(runs[0]["lr"].as_f64(), Some(1.0));
     }
 }
+
+/// The two example configs train the seed task well under the mean predictor's loss.
+#[test]
+fn the_lbfgs_and_schedule_free_examples_beat_the_mean_predictor() {
+    let var_y = 1.4126896504798894;
+    for name in ["seed-lbfgs", "seed-schedule-free"] {
+        let dir = tempfile::tempdir().unwrap();
+        let o = train(&root().join(format!("examples/configs/{name}.toml")), dir.path(), false, None);
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+        let loss = *epoch_losses(dir.path()).last().unwrap();
+        assert!(loss < 0.1 * var_y, "{name}: final epoch loss {loss} is not well under {var_y}");
+    }
+}
