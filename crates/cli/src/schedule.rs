@@ -74,7 +74,8 @@ fn train_rows(cfg: &RunConfig) -> Result<usize, TrainError> {
 /// does.
 pub fn schedule_rows(plan: &SchedulePlan, steps: usize, steps_per_epoch: Option<usize>) -> Result<Vec<ScheduleRow>, TrainError> {
     let bad = |msg: String| TrainError::Config { path: PathBuf::from("[scheduler]"), msg };
-    let built = plan.optimizer.config.build().map_err(|e| TrainError::Config { path: PathBuf::from("[optimizer]"), msg: e.to_string() })?;
+    let (built, _) = descent_train::step::build_base(&plan.optimizer.config)
+        .map_err(|e| TrainError::Config { path: PathBuf::from("[optimizer]"), msg: e.to_string() })?;
     let mut s: Scheduler = plan
         .scheduler
         .schedule

@@ -2,7 +2,11 @@
 //! becomes an [`OptimizerConfig`], and [`OptimizerConfig::build`] a ready Burn optimizer.
 //!
 //! `kind` is torch's class name in lower case: `sgd`, `adam`, `adamw`, `rmsprop`, `adagrad`,
-//! `adadelta`, `adamax`, `nadam`, `radam`, `asgd`, `rprop`, `adafactor`, `muon`, plus `lion`.
+//! `adadelta`, `adamax`, `nadam`, `radam`, `asgd`, `rprop`, `adafactor`, `muon`, `lbfgs`, plus `lion`
+//! and the `schedulefree` package's `sgd_schedule_free` / `adamw_schedule_free`.
+//!
+//! `lbfgs` is closure-driven ([`Lbfgs::step`](crate::Lbfgs::step)), not a per-tensor Burn
+//! optimizer: [`OptimizerConfig::build`] refuses it with an error that says so.
 
 use burn::optim::{ModuleOptimizer, Optimizer};
 use serde::{Deserialize, Serialize};
@@ -14,15 +18,19 @@ use crate::adam::AdamConfig;
 use crate::adamax::AdamaxConfig;
 use crate::adamw::AdamWConfig;
 use crate::asgd::AsgdConfig;
+use crate::adamw_schedule_free::AdamWScheduleFreeConfig;
 use crate::error::OptimError;
 use crate::hyper::HyperParam;
+use crate::lbfgs::LbfgsConfig;
 use crate::lion::LionConfig;
 use crate::muon::MuonConfig;
 use crate::nadam::NAdamConfig;
 use crate::radam::RAdamConfig;
 use crate::rmsprop::RmsPropConfig;
 use crate::rprop::RpropConfig;
+use crate::schedule_free::ScheduleFreeMode;
 use crate::sgd::SgdConfig;
+use crate::sgd_schedule_free::SgdScheduleFreeConfig;
 
 /// Every optimizer descent offers, tagged by `kind`; keys are torch.optim's argument names.
 ///
@@ -56,6 +64,11 @@ pub enum OptimizerConfig {
     Rprop(RpropConfig),
     Adafactor(AdafactorConfig),
     Muon(MuonConfig),
+    /// torch.optim.LBFGS: closure-driven, see [`OptimizerConfig::build`].
+    Lbfgs(LbfgsConfig),
+    SgdScheduleFree(SgdScheduleFreeConfig),
+    #[serde(rename = "adamw_schedule_free")]
+    AdamWScheduleFree(AdamWScheduleFreeConfig),
 }
 
 impl Default for OptimizerConfig {
@@ -82,6 +95,9 @@ pub struct BuiltOptimizer {
     /// as torch's one-cycle sets `momentum` or `betas[0]`; `None` when the optimizer has no such
     /// term (Adagrad, Adadelta, ASGD, Rprop, Adafactor).
     pub momentum: Option<HyperParam>,
+    /// The train / eval switch of a schedule-free optimizer (`None` for the others): the
+    /// parameters it steps are y, and [`eval`](crate::schedule_free::eval) gives x.
+    pub schedule_free: Option<ScheduleFreeMode>,
 }
 
 impl OptimizerConfig {
@@ -101,18 +117,37 @@ impl OptimizerConfig {
             OptimizerConfig::Rprop(c) => c.lr,
             OptimizerConfig::Adafactor(c) => c.lr,
             OptimizerConfig::Muon(c) => c.lr,
+            OptimizerConfig::Lbfgs(c) => c.lr,
+            OptimizerConfig::SgdScheduleFree(c) => c.lr,
+            OptimizerConfig::AdamWScheduleFree(c) => c.lr,
         }
     }
 
+    /// torch's checks, then the whole-module Burn optimizer. An error for `lbfgs`, which is
+    /// driven by a closure ([`LbfgsConfig::build`] → [`Lbfgs::step`](crate::Lbfgs::step)).
     pub fn build(&self) -> Result<BuiltOptimizer, OptimError> {
         struct Whole(f64);
         impl WithOptimizer for Whole {
             type Out = BuiltOptimizer;
             fn apply<O: Optimizer>(self, optimizer: O, momentum: Option<HyperParam>) -> BuiltOptimizer {
-                BuiltOptimizer { optimizer: optimizer.into(), lr: self.0, momentum }
+                BuiltOptimizer { optimizer: optimizer.into(), lr: self.0, momentum, schedule_free: None }
             }
         }
-        self.with_built(Whole(self.lr()))
+        let lr = self.lr();
+        let with_mode = |optimizer: ModuleOptimizer, mode| BuiltOptimizer { optimizer, lr, momentum: None, schedule_free: Some(mode) };
+        match self {
+            OptimizerConfig::SgdScheduleFree(c) => {
+                let o = c.build()?;
+                let mode = o.mode();
+                Ok(with_mode(o.into(), mode))
+            }
+            OptimizerConfig::AdamWScheduleFree(c) => {
+                let o = c.build()?;
+                let mode = o.mode();
+                Ok(with_mode(o.into(), mode))
+            }
+            _ => self.with_built(Whole(lr)),
+        }
     }
 
     /// Builds the concrete optimizer of this kind (checking its arguments) and hands it, with
@@ -169,6 +204,16 @@ impl OptimizerConfig {
                 let m = o.momentum();
                 w.apply(o, Some(m))
             }
+            OptimizerConfig::Lbfgs(c) => {
+                c.validate()?;
+                return Err(OptimError::invalid(LBFGS_IS_NO_MODULE_OPTIMIZER));
+            }
+            OptimizerConfig::SgdScheduleFree(c) => w.apply(c.build()?, None),
+            OptimizerConfig::AdamWScheduleFree(c) => w.apply(c.build()?, None),
         })
     }
 }
+
+/// Why `lbfgs` has no [`ModuleOptimizer`].
+pub const LBFGS_IS_NO_MODULE_OPTIMIZER: &str = "LBFGS is not a per-parameter Burn optimizer: it needs a closure that \
+re-evaluates the loss (build it with LbfgsConfig::build and call Lbfgs::step)";

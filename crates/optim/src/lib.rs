@@ -21,6 +21,9 @@
 //! | `torch.optim.Adafactor` | [`AdafactorConfig`] → [`Adafactor`] |
 //! | `torch.optim.Muon` (2-D parameters; Newton–Schulz in the parameter's dtype, torch's in bfloat16) | [`MuonConfig`] → [`Muon`] |
 //! | Lion (optax's `lion`; torch has none) | [`LionConfig`] → [`Lion`] |
+//! | `torch.optim.LBFGS` (closure-driven: `step(closure)`) | [`LbfgsConfig`] → [`Lbfgs`] ([`Lbfgs::step`] takes the closure) |
+//! | `schedulefree.SGDScheduleFree` | [`SgdScheduleFreeConfig`] → [`SgdScheduleFree`] ([`schedule_free::eval`] / [`schedule_free::train`]) |
+//! | `schedulefree.AdamWScheduleFree` | [`AdamWScheduleFreeConfig`] → [`AdamWScheduleFree`] |
 //! | `param_groups` | [`param_group`], [`OptimizerConfig::add_group`] |
 //! | `torch.nn.utils.clip_grad_norm_` / `clip_grad_value_` | [`clip_grad_norm`] / [`clip_grad_value`] |
 //! | `torch.optim.lr_scheduler.*` | [`SchedulerConfig`] → [`Scheduler`] ([`schedule`] has the table) |
@@ -108,6 +111,8 @@
 //! | concept | file |
 //! |---|---|
 //! | the thirteen torch classes and Lion | [`sgd`], [`adam`], [`adamw`], [`rmsprop`], [`adagrad`], [`adadelta`], [`adamax`], [`nadam`], [`radam`], [`asgd`], [`rprop`], [`adafactor`], [`muon`], [`lion`] |
+//! | L-BFGS and its line search | [`lbfgs`], [`strong_wolfe`] |
+//! | schedule-free SGD / AdamW and their eval/train switch | [`sgd_schedule_free`], [`adamw_schedule_free`], [`schedule_free`] |
 //! | the pieces they are built from | [`parts`], [`regularization`] |
 //! | configs' defaults and setters, live hyper-parameters | [`hyper`] |
 //! | state records and where loaded state lands | [`record`] |
@@ -140,6 +145,8 @@ mod adam_core;
 pub mod adamax;
 pub mod adamw;
 pub mod asgd;
+pub mod lbfgs;
+pub mod lbfgs_state;
 pub mod lion;
 pub mod muon;
 pub mod nadam;
@@ -147,6 +154,11 @@ pub mod radam;
 pub mod rmsprop;
 pub mod rprop;
 pub mod sgd;
+pub mod strong_wolfe;
+
+pub mod adamw_schedule_free;
+pub mod schedule_free;
+pub mod sgd_schedule_free;
 
 pub mod clip;
 pub mod config;
@@ -165,8 +177,10 @@ pub use adam::{Adam, AdamConfig, AdamState};
 pub use adamax::{Adamax, AdamaxConfig, AdamaxState};
 pub use adamw::{AdamW, AdamWConfig};
 pub use asgd::{Asgd, AsgdConfig, AsgdState};
+pub use adamw_schedule_free::{AdamWScheduleFree, AdamWScheduleFreeConfig};
 pub use clip::{clip_grad_norm, clip_grad_norm_tensors, clip_grad_value, clip_grad_value_tensors, NormType};
 pub use config::{BuiltOptimizer, OptimizerConfig};
+pub use lbfgs::{Lbfgs, LbfgsConfig, LbfgsState};
 pub use lion::{Lion, LionConfig, LionState};
 pub use muon::{Muon, MuonConfig, MuonState};
 pub use nadam::{NAdam, NAdamConfig, NAdamState};
@@ -176,6 +190,8 @@ pub use rprop::{Rprop, RpropConfig, RpropState};
 pub use error::OptimError;
 pub use groups::{param_group, GroupKnobs, GroupLr};
 pub use schedule::{table, BoundScheduler, Scheduler, SchedulerConfig};
+pub use schedule_free::{ScheduleFreeMode, ScheduleFreeState};
 pub use hyper::HyperParam;
 pub use regularization::{Penalty, WeightDecay};
 pub use sgd::{Sgd, SgdConfig, SgdState};
+pub use sgd_schedule_free::{SgdScheduleFree, SgdScheduleFreeConfig};

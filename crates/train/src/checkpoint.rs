@@ -72,6 +72,8 @@ pub const MODEL: &str = "model.bpk";
 pub const OPTIMIZER: &str = "optimizer.bpk";
 pub const SCHEDULER: &str = "scheduler.bpk";
 pub const STATE: &str = "state.json";
+/// `kind = "lbfgs"`: its state (descent_optim::LbfgsState's bytes).
+pub const LBFGS: &str = "lbfgs.bin";
 
 /// A write or read error, naming the path; says so when the disk is full or a file-size limit
 /// (`ulimit -f`) was hit.
@@ -332,6 +334,7 @@ pub fn save_training(
     run: &Path,
     model: &Model,
     optim: &ModuleOptimizer,
+    lbfgs: Option<Vec<u8>>,
     named: &[(String, &Scheduler)],
     state: &CheckpointState,
     keep_last: usize,
@@ -342,6 +345,7 @@ pub fn save_training(
         .map(|b| b.to_vec())
         .map_err(|e| TrainError::Output { path: run.join(OPTIMIZER), msg: e.to_string() })?;
     let mut files = vec![(MODEL, model_bytes(model)?), (OPTIMIZER, optim_bytes)];
+    files.extend(lbfgs.map(|b| (LBFGS, b)));
     if !named.is_empty() {
         let record = named.iter().fold(LrSchedulerRecord::new(), |r, (name, s)| r.with_record(name, LrScheduler::to_record(*s)));
         let bytes = record.into_bytes().map_err(|e| TrainError::Output { path: run.join(SCHEDULER), msg: e.to_string() })?;
@@ -375,6 +379,14 @@ pub fn restore(
         }
     }
     Ok((model, optim))
+}
+
+/// Checkpoint `dir`'s L-BFGS state.
+pub fn restore_lbfgs(ckpt: &Verified) -> Result<descent_optim::LbfgsState, TrainError> {
+    let p = ckpt.dir.join(LBFGS);
+    let bad = |msg: String| TrainError::Output { path: p.clone(), msg };
+    let bytes = ckpt.files.get(LBFGS).ok_or_else(|| bad("not in the manifest".into()))?;
+    descent_optim::LbfgsState::from_bytes(bytes).map_err(|e| bad(e.to_string()))
 }
 
 /// The model as burnpack bytes (`model.bpk`, `best.bpk`, a checkpoint's model).

@@ -60,9 +60,13 @@ impl Training<'_> {
                 self.stop_if_asked(&model, epoch - 1, rng_at_start, Some(within))?;
             }
         }
-        let rec = self.end_epoch(&model, epoch, sum / batches.len() as f64, batches.len() as u64)?;
-        let stop = self.early_stopping(&rec, &model)?;
+        // Validation and the best model see x for schedule-free kinds (optimizer.eval());
+        // training and checkpoints continue from y (optimizer.train()). Others: no-ops.
+        let x = self.stepper.eval(model);
+        let rec = self.end_epoch(&x, epoch, sum / batches.len() as f64, batches.len() as u64)?;
+        let stop = self.early_stopping(&rec, &x)?;
         self.epochs.push(rec);
+        let model = self.stepper.train(x);
         self.checkpoint(&model, epoch, stop)?;
         Ok((model, stop))
     }
@@ -83,7 +87,8 @@ impl Training<'_> {
         self.state.within = within;
         self.state.metrics_len = self.writer.sync()?;
         let named = self.schedules.named();
-        checkpoint::save_training(self.run, model, &self.stepper.optim, &named, &self.state, keep_last, &self.config_hash)
+        let lbfgs = self.stepper.lbfgs.as_ref().map(|l| l.state.to_bytes());
+        checkpoint::save_training(self.run, model, &self.stepper.optim, lbfgs, &named, &self.state, keep_last, &self.config_hash)
     }
 
     /// Gives up after `e`: keeps `metrics.jsonl.partial` (what happened before the failure)

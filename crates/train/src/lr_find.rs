@@ -16,6 +16,7 @@
 use std::path::PathBuf;
 
 use burn::optim::GradientsParams;
+use descent_model::Model;
 use descent_optim::penalty::Penalty;
 
 use crate::config::{DeviceChoice, RunConfig};
@@ -85,13 +86,15 @@ pub fn lr_find(cfg: &RunConfig, opts: &LrFindOptions) -> Result<LrFindResult, Tr
 /// step it diverged at, if it did.
 fn range_test(cfg: &RunConfig, opts: &LrFindOptions) -> Result<(Vec<(f64, f64, f64)>, Option<usize>), TrainError> {
     const BETA: f64 = 0.95;
+    if matches!(cfg.optimizer.config, descent_optim::OptimizerConfig::Lbfgs(_)) {
+        return Err(TrainError::Config {
+            path: PathBuf::from("[optimizer]"),
+            msg: "kind = \"lbfgs\" searches its own step length inside each step; an lr range test does not apply to it".into(),
+        });
+    }
     let p = prepare(cfg, opts.device.unwrap_or(cfg.device))?;
-    let mut optim = cfg
-        .optimizer
-        .config
-        .build()
-        .map_err(|e| TrainError::Config { path: PathBuf::from("[optimizer]"), msg: e.to_string() })?
-        .optimizer;
+    let built = cfg.optimizer.config.build().map_err(|e| TrainError::Config { path: PathBuf::from("[optimizer]"), msg: e.to_string() })?;
+    let (mut optim, schedule_free) = (built.optimizer, built.schedule_free);
     let (split, _) = p.splits(cfg);
     let (device, mut model) = (p.device, p.model);
     let penalty = Penalty { l2: cfg.loss.l2, l1: cfg.loss.l1 };
@@ -113,8 +116,18 @@ fn range_test(cfg: &RunConfig, opts: &LrFindOptions) -> Result<(Vec<(f64, f64, f
         };
         let lr = opts.start_lr * ratio.powf(i as f64 / (opts.steps - 1) as f64);
         let (x, y) = split.batch(&batch, &device);
-        let loss = batch_loss(&model, x, &y, None, Some((&penalty, batch.len())));
-        let value = loss.clone().into_scalar::<f64>();
+        let value_at = |m: &Model| batch_loss(m, x.clone(), &y, None, Some((&penalty, batch.len()))).into_scalar::<f64>();
+        let loss = batch_loss(&model, x.clone(), &y, None, Some((&penalty, batch.len())));
+        // Schedule-free: the curve is the loss of x, the weights it evaluates (gradients at y).
+        let value = match &schedule_free {
+            Some(mode) => {
+                let averaged = descent_optim::schedule_free::eval(model.clone(), &mut optim, mode);
+                let v = value_at(&averaged);
+                let _ = descent_optim::schedule_free::train(averaged, &mut optim, mode);
+                v
+            }
+            None => loss.clone().into_scalar::<f64>(),
+        };
         let smoothed = avg.map_or(value, |a| BETA * a + (1.0 - BETA) * value);
         avg = Some(smoothed);
         if !value.is_finite() || !smoothed.is_finite() || smoothed > opts.diverge_factor * best {

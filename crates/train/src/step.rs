@@ -3,6 +3,12 @@
 //!
 //! Around it: gradient accumulation over micro-batches, clipping, and the divergence guard
 //! that stops at the first non-finite loss or gradient norm.
+//!
+//! `kind = "lbfgs"` steps with a closure instead ([`descent_optim::Lbfgs::step`]): the closure
+//! is the step's loss and gradients (micro-batches and penalties as above), evaluated as
+//! often as L-BFGS asks; the step's loss and gradient norm are its first evaluation's.
+//! Schedule-free kinds step y; [`Stepper::eval`] / [`Stepper::train`] switch the model to x
+//! and back, as `optimizer.eval()` / `optimizer.train()` do in a torch loop.
 
 use std::path::PathBuf;
 
@@ -11,7 +17,8 @@ use burn::optim::{GradientsAccumulator, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
 use descent_model::Model;
 use descent_optim::penalty::Penalty;
-use descent_optim::{clip_grad_norm, clip_grad_value, NormType};
+use descent_optim::schedule_free::{self, ScheduleFreeMode};
+use descent_optim::{clip_grad_norm, clip_grad_value, Lbfgs, NormType, OptimizerConfig};
 
 use crate::batching::Batch;
 use crate::config::RunConfig;
@@ -47,7 +54,12 @@ pub struct StepLoss {
 
 /// The optimizer (with its parameter groups) and what the config puts around its step.
 pub struct Stepper {
+    /// For `lbfgs`, an empty optimizer that is never stepped (its record stays empty).
     pub optim: ModuleOptimizer,
+    /// `kind = "lbfgs"`: the closure-driven optimizer that takes the steps.
+    pub lbfgs: Option<Lbfgs>,
+    /// Schedule-free kinds: their train / eval switch.
+    pub schedule_free: Option<ScheduleFreeMode>,
     clip: Clip,
     penalty: Penalty,
 }
@@ -60,7 +72,8 @@ impl Stepper {
     /// The config's optimizer, its parameter groups matched against `model`, and the
     /// schedules that drive their rates.
     pub fn build(cfg: &RunConfig, model: &Model) -> Result<(Self, Schedules), TrainError> {
-        let built = cfg.optimizer.config.build().map_err(|e| optim_err(e.to_string()))?;
+        let (built, lbfgs) = build_base(&cfg.optimizer.config).map_err(|e| optim_err(e.to_string()))?;
+        let schedule_free = built.schedule_free.clone();
         let mut schedules = Schedules::new(cfg, built.lr, built.momentum.clone())?;
         let mut optim = built.optimizer;
         let paths = param_paths(model);
@@ -101,7 +114,37 @@ impl Stepper {
             (None, None) => Clip::None,
         };
         let penalty = Penalty { l2: cfg.loss.l2, l1: cfg.loss.l1 };
-        Ok((Self { optim, clip, penalty }, schedules))
+        Ok((Self { optim, lbfgs, schedule_free, clip, penalty }, schedules))
+    }
+
+    /// Schedule-free: the model becomes x (`optimizer.eval()`); the identity otherwise.
+    pub fn eval(&mut self, model: Model) -> Model {
+        match &self.schedule_free {
+            Some(mode) => schedule_free::eval(model, &mut self.optim, mode),
+            None => model,
+        }
+    }
+
+    /// Schedule-free: the model becomes y again (`optimizer.train()`); the identity otherwise.
+    pub fn train(&mut self, model: Model) -> Model {
+        match &self.schedule_free {
+            Some(mode) => schedule_free::train(model, &mut self.optim, mode),
+            None => model,
+        }
+    }
+
+    /// One L-BFGS step: its closure is the batch's loss and gradients; the loss and gradient
+    /// norm reported are the first evaluation's.
+    fn lbfgs_step(&mut self, mut lbfgs: Lbfgs, model: Model, split: &Split, micro: &[Batch], device: &Device, at: At) -> (Model, StepLoss) {
+        lbfgs.set_lr(at.lr);
+        let mut first_norm = None;
+        let (model, loss) = lbfgs.step(model, |m| {
+            let (loss, grads) = self.gradients(m, split, micro, device);
+            first_norm.get_or_insert_with(|| grad_norm(m, &grads));
+            (loss, grads)
+        });
+        self.lbfgs = Some(lbfgs);
+        (model, StepLoss { loss, grad_norm: first_norm.unwrap_or(f64::NAN) })
     }
 
     /// One optimizer step on the micro-batches `micro` of `split`.
@@ -113,16 +156,14 @@ impl Stepper {
         device: &Device,
         at: At,
     ) -> Result<(Model, StepLoss), TrainError> {
+        if let Some(lbfgs) = self.lbfgs.take() {
+            let (model, seen) = self.lbfgs_step(lbfgs, model, split, micro, device, at);
+            diverged(seen.loss, seen.grad_norm, at)?;
+            return Ok((model, seen));
+        }
         let (loss, mut grads) = self.gradients(&model, split, micro, device);
         let grad_norm = self.clip(&model, &mut grads, at)?;
-        if !loss.is_finite() || !grad_norm.is_finite() {
-            let what =
-                if loss.is_finite() { format!("the gradient norm became {grad_norm}") } else { format!("the loss became {loss}") };
-            return Err(TrainError::Diverged(format!(
-                "{what} at step {} (epoch {}): the run diverged — try a lower lr (this step used {}); the last good checkpoint, if any, is intact",
-                at.step, at.epoch, at.lr
-            )));
-        }
+        diverged(loss, grad_norm, at)?;
         Ok((self.optim.step(at.lr, model, grads), StepLoss { loss, grad_norm }))
     }
 
@@ -171,6 +212,33 @@ impl Stepper {
             }
             Clip::None => Ok(grad_norm(model, grads)),
         }
+    }
+}
+
+/// The divergence guard: an error at the first non-finite loss or gradient norm.
+fn diverged(loss: f64, grad_norm: f64, at: At) -> Result<(), TrainError> {
+    if loss.is_finite() && grad_norm.is_finite() {
+        return Ok(());
+    }
+    let what = if loss.is_finite() { format!("the gradient norm became {grad_norm}") } else { format!("the loss became {loss}") };
+    Err(TrainError::Diverged(format!(
+        "{what} at step {} (epoch {}): the run diverged — try a lower lr (this step used {}); the last good checkpoint, if any, is intact",
+        at.step, at.epoch, at.lr
+    )))
+}
+
+/// The config's base optimizer; for `lbfgs` the closure-driven one, beside an empty
+/// placeholder `ModuleOptimizer` (plain SGD, never stepped) so that the rest of the trainer
+/// (checkpoints, schedules) keeps one shape.
+pub fn build_base(config: &OptimizerConfig) -> Result<(descent_optim::BuiltOptimizer, Option<Lbfgs>), descent_optim::OptimError> {
+    match config {
+        OptimizerConfig::Lbfgs(c) => {
+            let lbfgs = c.build()?;
+            let placeholder = descent_optim::SgdConfig::new(0.0).init()?;
+            let built = descent_optim::BuiltOptimizer { optimizer: placeholder, lr: c.lr, momentum: None, schedule_free: None };
+            Ok((built, Some(lbfgs)))
+        }
+        _ => Ok((config.build()?, None)),
     }
 }
 

@@ -87,6 +87,9 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
     }
     if let Some(ckpt) = &opened.resume_from {
         (model, stepper.optim) = checkpoint::restore(ckpt, model, stepper.optim, schedules.named_mut())?;
+        if let Some(lbfgs) = &mut stepper.lbfgs {
+            lbfgs.state = checkpoint::restore_lbfgs(ckpt)?;
+        }
         state = ckpt.state.clone();
     }
     let writer = MetricsWriter::open(run, state.metrics_len)?;
@@ -126,6 +129,8 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
         }
     }
     t.progress.finish();
+    // The saved model is what is evaluated: x for schedule-free kinds.
+    let model = t.stepper.eval(model);
     let finish_start = Instant::now();
     let mut summary = finish(t, model, unigram_perplexity, stopped_early)?;
     timings.finish_s = finish_start.elapsed().as_secs_f64();

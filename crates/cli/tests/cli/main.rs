@@ -7,5 +7,6 @@ mod bench_apps;
 mod cli;
 mod integrity;
 mod plot_compare;
+mod optimizer_kinds;
 mod resume;
 mod schedule_lrfind;

@@ -145,10 +145,7 @@ fn direct(case: &Case) -> Vec<[Vec<f64>; 2]> {
         OptimizerConfig::NAdam(c) => run_direct(&c.build().unwrap(), case, |_| {}),
         OptimizerConfig::RAdam(c) => run_direct(&c.build().unwrap(), case, |_| {}),
         OptimizerConfig::Lion(c) => run_direct(&c.build().unwrap(), case, |_| {}),
-        // Their references are in fixtures/optim_more (tests/optim/more.rs).
-        OptimizerConfig::Asgd(_) | OptimizerConfig::Rprop(_) | OptimizerConfig::Adafactor(_) | OptimizerConfig::Muon(_) => {
-            unreachable!("{}: not a case of optim_trajectories.json", case.name)
-        }
+        other => panic!("{}: no per-tensor fixture for {other:?}", case.name),
     }
 }
 

@@ -5,5 +5,7 @@ mod adaptive;
 mod clip;
 mod common;
 mod more;
+mod lbfgs;
+mod schedule_free;
 mod schedules;
 mod sgd;

@@ -120,7 +120,8 @@ impl OptimizerSection {
         if self.lr().is_infinite() {
             return Err(format!("[optimizer] lr must be a finite number, got {}", self.lr()));
         }
-        let built = self.config.build().map_err(|e| format!("[optimizer] {e}"))?;
+        self.refuse_unsupported()?;
+        let (built, _) = crate::step::build_base(&self.config).map_err(|e| format!("[optimizer] {e}"))?;
         for (i, g) in self.groups.iter().enumerate() {
             let at = format!("[[optimizer.groups]] #{}", i + 1);
             descent_optim::param_group(&g.params).map_err(|e| format!("{at}: {e}"))?;
@@ -143,6 +144,27 @@ impl OptimizerSection {
             return Err("[optimizer] norm_type and error_if_nonfinite only apply with clip_grad_norm".into());
         }
         Ok(built)
+    }
+}
+
+impl OptimizerSection {
+    /// What torch refuses, or what has no meaning, for the closure-driven and schedule-free
+    /// kinds.
+    fn refuse_unsupported(&self) -> Result<(), String> {
+        let clipping = self.clip_grad_norm.is_some() || self.clip_grad_value.is_some();
+        match &self.config {
+            OptimizerConfig::Lbfgs(_) if !self.groups.is_empty() => {
+                Err("[optimizer] LBFGS doesn't support per-parameter options (parameter groups)".into())
+            }
+            OptimizerConfig::Lbfgs(_) if clipping => Err(
+                "[optimizer] kind = \"lbfgs\" evaluates the loss several times inside one step; clip_grad_norm / clip_grad_value do not apply to it"
+                    .into(),
+            ),
+            OptimizerConfig::SgdScheduleFree(_) | OptimizerConfig::AdamWScheduleFree(_) if !self.groups.is_empty() => {
+                Err("[optimizer] the schedule-free kinds do not support [[optimizer.groups]] (one train/eval switch covers all parameters)".into())
+            }
+            _ => Ok(()),
+        }
     }
 }
 
