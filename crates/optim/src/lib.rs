@@ -19,6 +19,7 @@
 //! | Lion (optax's `lion`; torch has none) | [`LionConfig`] → [`Lion`] |
 //! | `param_groups` | [`param_group`], [`OptimizerConfig::add_group`] |
 //! | `torch.nn.utils.clip_grad_norm_` / `clip_grad_value_` | [`clip_grad_norm`] / [`clip_grad_value`] |
+//! | `torch.optim.swa_utils.AveragedModel` (EMA / SWA) | [`AveragedModel`] with [`AvgFn`] ([`averaging`]) |
 //! | `torch.optim.lr_scheduler.*` | [`SchedulerConfig`] → [`Scheduler`] ([`schedule`] has the table) |
 //! | `optimizer.state_dict()` | Burn's optimizer record; loaded state lands as [`record::land`] says |
 //!
@@ -112,6 +113,7 @@
 //! | L1 / L2 regularisation, all four forms | [`regularization`] |
 //! | serde config the trainer builds optimizers from | [`config`] |
 //! | learning-rate schedules (PyTorch's `lr_scheduler`) | [`schedule`] |
+//! | weight averaging (EMA / SWA) | [`averaging`] |
 //!
 //! Features: `fused` (default) runs SGD and Adam/AdamW as one in-place pass on Burn's CPU
 //! (flex) backend, with the same bits as the tensor operations used otherwise. The crate
@@ -140,6 +142,7 @@ pub mod radam;
 pub mod rmsprop;
 pub mod sgd;
 
+pub mod averaging;
 pub mod clip;
 pub mod config;
 pub mod groups;
@@ -155,6 +158,7 @@ pub use adagrad::{Adagrad, AdagradConfig, AdagradState};
 pub use adam::{Adam, AdamConfig, AdamState};
 pub use adamax::{Adamax, AdamaxConfig, AdamaxState};
 pub use adamw::{AdamW, AdamWConfig};
+pub use averaging::{AveragedModel, AvgFn};
 pub use clip::{clip_grad_norm, clip_grad_norm_tensors, clip_grad_value, clip_grad_value_tensors, NormType};
 pub use config::{BuiltOptimizer, OptimizerConfig};
 pub use lion::{Lion, LionConfig, LionState};

@@ -38,12 +38,15 @@ pub struct CheckpointState {
     pub metrics_len: u64,
     pub early_best: Option<f64>,
     pub early_bad_epochs: usize,
+    /// The weight average's `n_averaged` (`[averaging]` only; its weights are `averaged.bpk`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n_averaged: Option<u64>,
 }
 
 impl CheckpointState {
     /// A run's start: nothing done, the data-order RNG at `seed`.
     pub fn fresh(seed: u64) -> Self {
-        Self { epoch: 0, step: 0, rng: seed, metrics_len: 0, early_best: None, early_bad_epochs: 0 }
+        Self { epoch: 0, step: 0, rng: seed, metrics_len: 0, early_best: None, early_bad_epochs: 0, n_averaged: None }
     }
 }
 
@@ -183,7 +186,15 @@ pub fn open_run(
         }
         latest(run)?
     } else {
-        for stale in ["metrics.jsonl", "metrics.jsonl.partial", "metrics.csv", "model.bpk", "model.safetensors"] {
+        for stale in [
+            "metrics.jsonl",
+            "metrics.jsonl.partial",
+            "metrics.csv",
+            "model.bpk",
+            "model.safetensors",
+            crate::averaging::AVERAGED,
+            crate::averaging::AVERAGED_SAFETENSORS,
+        ] {
             let _ = std::fs::remove_file(run.join(stale));
         }
         let _ = std::fs::remove_dir_all(checkpoints_dir(run));
@@ -204,6 +215,19 @@ pub fn save_training(
     state: &CheckpointState,
     keep_last: usize,
 ) -> Result<PathBuf, TrainError> {
+    save_training_with(run, model, optim, named, Vec::new(), state, keep_last)
+}
+
+/// [`save_training`] plus `extra` files (name, bytes) in the same atomic checkpoint.
+pub fn save_training_with(
+    run: &Path,
+    model: &Model,
+    optim: &ModuleOptimizer,
+    named: &[(String, &Scheduler)],
+    extra: Vec<(&str, Vec<u8>)>,
+    state: &CheckpointState,
+    keep_last: usize,
+) -> Result<PathBuf, TrainError> {
     let optim_bytes = optim
         .into_bytes()
         .map(|b| b.to_vec())
@@ -214,6 +238,7 @@ pub fn save_training(
         let bytes = record.into_bytes().map_err(|e| TrainError::Output { path: run.join(SCHEDULER), msg: e.to_string() })?;
         files.push((SCHEDULER, bytes.to_vec()));
     }
+    files.extend(extra);
     save(run, &files, state, keep_last)
 }
 

@@ -7,6 +7,7 @@ use std::path::Path;
 use burn::tensor::Device;
 use descent_model::Model;
 
+use crate::averaging::Averaging;
 use crate::batching::Batch;
 use crate::checkpoint::{self, CheckpointState};
 use crate::config::{DType, ModelKind, Monitor, RunConfig};
@@ -37,6 +38,8 @@ pub struct Training<'a> {
     pub steps: Vec<StepRecord>,
     pub epochs: Vec<EpochRecord>,
     pub progress: Progress,
+    /// The weight average, with `[averaging]`.
+    pub averaging: Option<Averaging>,
 }
 
 impl Training<'_> {
@@ -49,6 +52,9 @@ impl Training<'_> {
             let loss;
             (model, loss) = self.step(model, micro, epoch)?;
             sum += loss;
+        }
+        if let Some(a) = &mut self.averaging {
+            a.after_epoch(&model, epoch)?;
         }
         let rec = self.end_epoch(&model, epoch, sum / batches.len() as f64, batches.len() as u64)?;
         let stop = self.early_stopping(&rec, &model)?;
@@ -75,6 +81,9 @@ impl Training<'_> {
         let (lr, momentum) = self.schedules.for_step();
         let at = At { step: self.state.step, epoch, lr };
         let (model, seen) = self.stepper.step(model, &self.train, micro, &self.device, at)?;
+        if let Some(a) = &mut self.averaging {
+            a.after_step(&model, epoch)?;
+        }
         self.schedules.after_step(at.step)?;
         let f32_run = self.f32_run();
         let loss = as_dtype(seen.loss, f32_run);
@@ -96,6 +105,10 @@ impl Training<'_> {
             }
             None => (None, None),
         };
+        let avg = match (&self.averaging, &self.valid) {
+            (Some(a), Some(v)) => a.evaluate(v, &self.device),
+            _ => None,
+        };
         self.schedules.after_epoch(epoch, valid_loss.unwrap_or(train_loss))?;
         let char_model = self.cfg.model.kind == ModelKind::CharRnn;
         let rec = EpochRecord {
@@ -106,6 +119,8 @@ impl Training<'_> {
             valid_loss,
             valid_accuracy,
             valid_perplexity: valid_loss.filter(|_| char_model).map(|l| as_dtype(l.exp(), f32_run)),
+            avg_valid_loss: avg.map(|(l, _)| as_dtype(l, f32_run)),
+            avg_valid_accuracy: avg.and_then(|(_, a)| a),
         };
         self.writer.write(&rec)?;
         self.progress.end_epoch(&rec, self.cfg.epochs as u64);
@@ -141,7 +156,12 @@ impl Training<'_> {
         self.state.rng = self.rng.state();
         self.state.metrics_len = self.writer.sync()?;
         let named = self.schedules.named();
-        checkpoint::save_training(self.run, model, &self.stepper.optim, &named, &self.state, c.keep_last)?;
+        let mut extra = Vec::new();
+        if let Some(a) = &self.averaging {
+            self.state.n_averaged = Some(a.n_averaged());
+            extra.extend(a.checkpoint_file()?);
+        }
+        checkpoint::save_training_with(self.run, model, &self.stepper.optim, &named, extra, &self.state, c.keep_last)?;
         Ok(())
     }
 }

@@ -48,6 +48,7 @@
 //! ```
 
 pub mod alloc;
+pub mod averaging;
 pub mod batching;
 pub mod checkpoint;
 pub mod config;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use descent_model::{save_safetensors, Model};
 
+use crate::averaging::Averaging;
 use crate::checkpoint::{self, CheckpointState};
 use crate::config::{DeviceChoice, RunConfig};
 use crate::epoch::Training;
@@ -61,12 +62,16 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
     let (train_split, valid_split) = prepared.splits(cfg);
     let Prepared { device, mut model, unigram_perplexity, .. } = prepared;
     let (mut stepper, mut schedules) = Stepper::build(cfg, &model)?;
+    let mut averaging = Averaging::new(cfg, &model)?;
 
     // Where to start: fresh, or from the newest checkpoint of the run being resumed.
     let run = opts.out_dir.as_path();
     let mut state = CheckpointState::fresh(cfg.seed);
     if let Some((dir, saved)) = checkpoint::open_run(run, cfg, choice, opts.resume)? {
         (model, stepper.optim) = checkpoint::restore(&dir, model, stepper.optim, schedules.named_mut())?;
+        if let Some(a) = &mut averaging {
+            a.restore(&dir, saved.n_averaged.unwrap_or(0))?;
+        }
         state = saved;
     }
     let writer = MetricsWriter::open(run, state.metrics_len)?;
@@ -86,6 +91,7 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
         steps,
         epochs,
         progress: Progress::new(opts.quiet),
+        averaging,
     };
 
     let mut stopped_early = None;
@@ -107,6 +113,9 @@ fn finish(t: Training, model: Model, unigram_perplexity: Option<f64>, stopped_ea
     let model_path = t.run.join("model.bpk");
     checkpoint::write_atomic(&model_path, &checkpoint::model_bytes(&model)?)?;
     save_safetensors(&model, &t.run.join("model.safetensors"))?;
+    if let Some(a) = &t.averaging {
+        a.write_final(t.run)?;
+    }
     crate::metrics::write_csv(&t.run.join("metrics.csv"), &t.epochs)?;
     let metrics_path = t.writer.finish()?;
     Ok(RunSummary { steps: t.steps, epochs: t.epochs, metrics_path, model_path, model, unigram_perplexity, stopped_early })

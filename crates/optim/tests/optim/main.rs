@@ -2,7 +2,9 @@
 //! and schedule, clipping, records and torch's validation messages.
 
 mod adaptive;
+mod averaged;
 mod clip;
 mod common;
 mod schedules;
+mod schedules_more;
 mod sgd;
