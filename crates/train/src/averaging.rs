@@ -88,6 +88,11 @@ impl Averaging {
         Ok(())
     }
 
+    /// The averaged model, once it took an update.
+    pub fn into_model(self) -> Option<Model> {
+        (self.n_averaged() > 0).then(|| self.avg.into_module())
+    }
+
     /// `averaged.bpk` and `averaged.safetensors` (PyTorch layout, as `model.safetensors`) in
     /// the run folder; nothing when the average never took an update (early stopping before
     /// `start_epoch`).

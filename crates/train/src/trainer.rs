@@ -44,6 +44,8 @@ pub struct RunSummary {
     pub unigram_perplexity: Option<f64>,
     /// Set when early stopping ended the run before `epochs`.
     pub stopped_early: Option<u64>,
+    /// The weight average (`[averaging]`), once it took an update (`averaged.bpk`).
+    pub averaged: Option<Model>,
 }
 
 impl RunSummary {
@@ -116,9 +118,10 @@ fn finish(t: Training, model: Model, unigram_perplexity: Option<f64>, stopped_ea
     if let Some(a) = &t.averaging {
         a.write_final(t.run)?;
     }
+    let averaged = t.averaging.and_then(|a| a.into_model());
     crate::metrics::write_csv(&t.run.join("metrics.csv"), &t.epochs)?;
     let metrics_path = t.writer.finish()?;
-    Ok(RunSummary { steps: t.steps, epochs: t.epochs, metrics_path, model_path, model, unigram_perplexity, stopped_early })
+    Ok(RunSummary { steps: t.steps, epochs: t.epochs, metrics_path, model_path, model, unigram_perplexity, stopped_early, averaged })
 }
 
 /// Default run folder for a config: `runs/<config file stem>`.
