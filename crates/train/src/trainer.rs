@@ -64,17 +64,20 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
     let (train_split, valid_split) = prepared.splits(cfg);
     let Prepared { device, mut model, unigram_perplexity, .. } = prepared;
     let (mut stepper, mut schedules) = Stepper::build(cfg, &model)?;
-    let mut averaging = Averaging::new(cfg, &model)?;
 
     // Where to start: fresh, or from the newest checkpoint of the run being resumed.
     let run = opts.out_dir.as_path();
     let mut state = CheckpointState::fresh(cfg.seed);
+    let mut resumed_from = None;
     if let Some((dir, saved)) = checkpoint::open_run(run, cfg, choice, opts.resume)? {
         (model, stepper.optim) = checkpoint::restore(&dir, model, stepper.optim, schedules.named_mut())?;
-        if let Some(a) = &mut averaging {
-            a.restore(&dir, saved.n_averaged.unwrap_or(0))?;
-        }
         state = saved;
+        resumed_from = Some(dir);
+    }
+    // A copy of the model the run continues from; a checkpoint's average replaces it.
+    let mut averaging = Averaging::new(cfg, &model)?;
+    if let (Some(a), Some(dir)) = (&mut averaging, &resumed_from) {
+        a.restore(dir, state.n_averaged.unwrap_or(0))?;
     }
     let writer = MetricsWriter::open(run, state.metrics_len)?;
     let (steps, epochs) = writer.replay()?;
