@@ -79,3 +79,32 @@ impl AveragingSection {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn section(toml: &str) -> AveragingSection {
+        toml::from_str(toml).unwrap()
+    }
+
+    #[test]
+    fn defaults_are_torchs() {
+        let s = section("kind = \"ema\"");
+        assert_eq!((s.every, s.start_epoch, s.decay), (AveragingEvery::Step, 1, None));
+        assert_eq!(s.avg_fn(1).unwrap(), AvgFn::Ema { decay: 0.999 });
+        assert_eq!(section("kind = \"swa\"\nevery = \"epoch\"").avg_fn(3).unwrap(), AvgFn::Swa);
+        assert_eq!(section("kind = \"ema\"\ndecay = 0.0").avg_fn(1).unwrap(), AvgFn::Ema { decay: 0.0 });
+    }
+
+    #[test]
+    fn bad_values_give_one_line_naming_the_key() {
+        let err = |t: &str, epochs| section(t).avg_fn(epochs).unwrap_err();
+        assert_eq!(err("kind = \"ema\"\ndecay = 1.5", 1), "[averaging] decay must be in [0, 1], got 1.5");
+        assert!(err("kind = \"ema\"\ndecay = nan", 1).contains("got NaN"));
+        assert!(err("kind = \"swa\"\ndecay = 0.9", 1).contains("decay applies to kind = \"ema\" only"));
+        assert!(err("kind = \"swa\"\nstart_epoch = 4", 3).contains("start_epoch = 4 is after the last epoch (epochs = 3)"));
+        assert!(err("kind = \"swa\"\nstart_epoch = 0", 3).contains("counts epochs from 1"));
+        assert!(toml::from_str::<AveragingSection>("kind = \"swa\"\nevery = \"batch\"").is_err());
+    }
+}
