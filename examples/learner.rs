@@ -10,20 +10,32 @@
 //! `OneCycleLR(max_lr=0.1)` from descent, which also cycles the momentum (0.95 → 0.85 → 0.95)
 //! through [`SchedulerConfig::build_for`]. Rows 0..224 train, rows 224..256 validate.
 //! Prints one line per epoch: mean train loss, validation loss, the lr of the epoch's last step.
+//!
+//! It also keeps an EMA of the weights (`AveragedModel` with `get_ema_multi_avg_fn(0.8)`),
+//! updated after every epoch by descent's [`AveragingCheckpointer`] in burn-train's model
+//! checkpointer slot (burn-train has no hook after an optimizer step; see
+//! `descent::train::learner_averaging` for what it does not allow), and prints the validation
+//! loss of the final weights and of their average.
 
 use std::path::Path;
 
 use anyhow::{bail, Context};
+use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataloader::DataLoaderBuilder;
 use burn::data::dataset::InMemDataset;
 use burn::tensor::Device;
 use burn::train::metric::{LearningRateMetric, LossMetric};
+use burn::module::Module;
+use burn::train::checkpoint::KeepLastNCheckpoints;
 use burn::train::{Learner, SupervisedTraining};
-use descent::model::{load_safetensors, MlpConfig};
+use descent::model::{load_safetensors, Mlp, MlpConfig};
+use descent::optim::averaging::AvgFn;
 use descent::optim::schedule::OneCycleConfig;
 use descent::optim::{OptimizerConfig, SchedulerConfig, SgdConfig};
 use descent::train::data::load_csv;
-use descent::train::learner::{QuietRenderer, RecordingLogger, Regressor, RowBatcher};
+use descent::train::learner::{QuietRenderer, RecordingLogger, Regressor, Row, RowBatcher};
+use descent::train::learner_averaging::{AveragingCheckpointer, Discard};
+use descent::train::loss::mse;
 
 const EPOCHS: usize = 30;
 const BATCH: usize = 32;
@@ -49,6 +61,10 @@ fn main() -> anyhow::Result<()> {
     let schedule = SchedulerConfig::OneCycle(OneCycleConfig::new(0.1, steps as i64));
     let scheduler = schedule.build_for(&optimizer)?;
 
+    // The EMA of the weights after each epoch (burn-train hands the model to its model
+    // checkpointer; a strategy keeping the last checkpoint saves every epoch).
+    let ema = AveragingCheckpointer::new(Regressor::new(mlp.clone()), AvgFn::ema(0.8)?);
+
     let logger = RecordingLogger::new();
     let dir = std::env::temp_dir().join("descent-learner-example");
     let result = SupervisedTraining::new(&dir, train_loader, valid_loader)
@@ -59,6 +75,8 @@ fn main() -> anyhow::Result<()> {
         .with_metric_logger(logger.clone())
         .renderer(Box::new(QuietRenderer))
         .with_application_logger(None)
+        .with_custom_checkpointers(ema.clone(), Discard, Discard)
+        .with_checkpointing_strategy(KeepLastNCheckpoints::new(1))
         .launch(Learner::new(Regressor::new(mlp), optimizer.optimizer, scheduler));
     if let Some(error) = result.error {
         bail!("burn-train stopped on an error: {error}");
@@ -78,5 +96,19 @@ fn main() -> anyhow::Result<()> {
         );
     }
     println!("{} optimizer steps; predicting the mean scores var(y) = 1.413", lrs.len());
+    let averaged = ema.averaged();
+    println!(
+        "validation MSE: final weights {:.5}, EMA (decay 0.8) of {} epochs {:.5}",
+        valid_mse(&result.model.mlp, valid),
+        averaged.n_averaged(),
+        valid_mse(&averaged.module().mlp, valid)
+    );
     Ok(())
+}
+
+/// MSE of `mlp` on `rows`, without autodiff.
+fn valid_mse(mlp: &Mlp, rows: &[Row]) -> f64 {
+    let device = Device::flex();
+    let batch = RowBatcher.batch(rows.to_vec(), &device);
+    mse(mlp.clone().valid().fork(&device).forward(batch.features), batch.targets).into_scalar::<f64>()
 }

@@ -10,7 +10,9 @@
 //! - descent's SGD driven by the Learner gives the same parameters as descent's SGD in a
 //!   hand-written loop over the same batches;
 //! - optimizers of two kinds in one Learner (Muon on the weight matrices, AdamW by a
-//!   parameter group on the biases) train the seed task.
+//!   parameter group on the biases) train the seed task;
+//! - an EMA of the Learner's weights after each epoch (kept by a model checkpointer) equals
+//!   torch's EMA formula applied to the hand-written loop's epoch weights.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -20,15 +22,19 @@ use burn::data::dataset::InMemDataset;
 use burn::module::Module;
 use burn::optim::{GradientsParams, LearningRate, ModuleOptimizer, Optimizer};
 use burn::tensor::{Device, Tensor};
+use burn::train::checkpoint::KeepLastNCheckpoints;
 use burn::train::metric::{LearningRateMetric, LossMetric};
 use burn::train::{Learner, SupervisedTraining};
-use descent::model::{load_safetensors, Mlp, MlpConfig};
 use descent::optim::schedule::{CosineConfig, OneCycleConfig};
+use descent::model::{load_safetensors, Mlp, MlpConfig};
+use descent::optim::averaging::AvgFn;
 use descent::optim::{
-    param_group, table as lr_table, AdamWConfig, HyperParam, MuonConfig, OptimizerConfig, SchedulerConfig, SgdConfig,
+    param_group, table as lr_table, AdamWConfig, HyperParam, MuonConfig, OptimizerConfig, Scheduler, SchedulerConfig,
+    SgdConfig,
 };
 use descent::train::data::{load_csv, Table};
 use descent::train::learner::{QuietRenderer, RecordingLogger, Regressor, RowBatch, RowBatcher};
+use descent::train::learner_averaging::{AveragingCheckpointer, Discard};
 use descent::train::loss::mse;
 
 const BATCH: usize = 32;
@@ -245,4 +251,57 @@ fn learner_runs_muon_with_an_adamw_group_for_the_biases() {
     println!("Muon + AdamW in the Learner: whole-set MSE {initial_loss:.5} -> {final_loss:.5}");
     // Measured: 1.3366 -> 0.4014 (a cosine schedule to zero over 64 steps).
     assert!(final_loss < 0.5 * initial_loss, "{initial_loss} -> {final_loss}");
+}
+
+/// An EMA (decay 0.5) of the Learner's model after each epoch, kept by a model checkpointer
+/// ([`AveragingCheckpointer`]; burn-train has no per-step hook): it equals torch's EMA
+/// formula applied to the weights after each epoch of the same training by hand.
+#[test]
+fn learner_checkpointer_keeps_an_ema_of_the_epoch_weights() {
+    let table = seed_table();
+    let device = Device::flex().autodiff();
+    const EPOCHS: usize = 3;
+    let config = SgdConfig::new(0.05).with_momentum(0.9);
+    let loader = || DataLoaderBuilder::new(RowBatcher).batch_size(BATCH).build(InMemDataset::new(table.rows()));
+
+    let avg = AveragingCheckpointer::new(Regressor::new(seed_mlp(&device)), AvgFn::ema(0.5).expect("valid decay"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let result = SupervisedTraining::new(dir.path(), loader(), loader())
+        .num_epochs(EPOCHS)
+        .renderer(Box::new(QuietRenderer))
+        .with_metric_logger(RecordingLogger::new())
+        .with_application_logger(None)
+        .with_custom_checkpointers(avg.clone(), Discard, Discard)
+        .with_checkpointing_strategy(KeepLastNCheckpoints::new(1))
+        .launch(Learner::new(Regressor::new(seed_mlp(&device)), config.init().expect("valid SGD"), Scheduler::lambda(0.05, |_| 1.0)));
+    assert!(result.error.is_none(), "training failed: {:?}", result.error);
+    let averaged = avg.averaged();
+    assert_eq!(averaged.n_averaged(), EPOCHS as u64);
+
+    // By hand: the weights after each epoch, and torch's EMA of them (lerp with weight 0.5:
+    // θ − (θ − avg)·0.5), in f64.
+    let mut model = seed_mlp(&device);
+    let mut optim = config.init().expect("valid SGD");
+    let mut ema: Option<Vec<f64>> = None;
+    for _ in 0..EPOCHS {
+        for chunk in table.rows().chunks(BATCH) {
+            let batch: RowBatch = burn::data::dataloader::batcher::Batcher::batch(&RowBatcher, chunk.to_vec(), &device);
+            let loss = mse(model.forward(batch.features), batch.targets);
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(0.05, model, grads);
+        }
+        let theta: Vec<f64> = params(&model).iter().map(|&v| v as f64).collect();
+        ema = Some(match ema {
+            None => theta,
+            Some(avg) => theta.iter().zip(&avg).map(|(t, a)| t - (t - a) * 0.5).collect(),
+        });
+    }
+    let want = ema.expect("epochs ran");
+    let got = params(&averaged.module().mlp);
+    let last = params(&result.model.mlp);
+    let diff = got.iter().zip(&want).map(|(g, w)| (*g as f64 - w).abs()).fold(0.0, f64::max);
+    let lag = got.iter().zip(&last).map(|(g, l)| (g - l).abs()).fold(0.0f32, f32::max);
+    println!("EMA of {EPOCHS} epochs: max |Δ| from the hand-applied formula {diff:e}; differs from the final weights by up to {lag:.4}");
+    assert!(diff <= 1e-5, "Learner EMA vs hand EMA: {diff}");
+    assert!(lag > 1e-3, "the average is not just the final model: {lag}");
 }

@@ -348,6 +348,27 @@ case("out-is-a-regular-file", ["blocker", "cannot create run folder"], files={"b
 case("cli-unknown-device-flag", ["unknown device `tpu`", "cpu, ndarray or wgpu"], args=["--device", "tpu"])
 case("cli-unknown-flag", ["--epochs"], args=["--epochs", "3"])
 
+# ------------------------------------------------------------------------------------ [averaging], new schedules
+AVG = FULL + '\n[averaging]\nkind = "ema"\ndecay = 0.99\nevery = "step"\nstart_epoch = 1\n'
+t, n = setkey("decay", "1.5", "averaging", AVG)
+case("averaging-decay-above-one", ["run.toml", "[averaging] decay must be in [0, 1]", "1.5"], t)
+t, n = setkey("decay", "-0.1", "averaging", AVG)
+case("averaging-decay-negative", ["run.toml", "[averaging] decay must be in [0, 1]", "-0.1"], t)
+t, n = setkey("kind", '"polyak"', "averaging", AVG)
+case("averaging-unknown-kind", ["run.toml", f"line {n}", "unknown variant `polyak`", "ema", "swa"], t)
+t, n = setkey("every", '"batch"', "averaging", AVG)
+case("averaging-unknown-every", ["run.toml", f"line {n}", "unknown variant `batch`", "step", "epoch"], t)
+t, n = setkey("kind", '"swa"', "averaging", AVG)
+case("averaging-decay-with-swa", ["run.toml", "[averaging] decay applies to kind = \"ema\" only"], t)
+t, n = setkey("start_epoch", "3", "averaging", AVG)
+case("averaging-start-after-last-epoch", ["run.toml", "[averaging] start_epoch = 3", "epochs = 2", "never be updated"], t)
+t, n = addkey("decy", "0.9", "averaging", AVG)
+case("averaging-unknown-key", ["run.toml", f"line {n}", "unknown field `decy`"], t)
+t = FULL + '\n[scheduler]\nkind = "swalr"\nswa_lr = 0.05\nanneal_epochs = -1\n'
+case("swalr-anneal-epochs-negative", ["run.toml", "[scheduler]", "anneal_epochs must be equal or greater than 0, got -1"], t)
+t = FULL + '\n[scheduler]\nkind = "multiplicative"\n'
+case("multiplicative-without-factor", ["run.toml", "[scheduler]", "missing field `factor`"], t)
+
 
 # ------------------------------------------------------------------------------------ more optimizers
 def optimizer(body):

@@ -26,6 +26,7 @@
 //! | `schedulefree.AdamWScheduleFree` | [`AdamWScheduleFreeConfig`] → [`AdamWScheduleFree`] |
 //! | `param_groups` | [`param_group`], [`OptimizerConfig::add_group`] |
 //! | `torch.nn.utils.clip_grad_norm_` / `clip_grad_value_` | [`clip_grad_norm`] / [`clip_grad_value`] |
+//! | `torch.optim.swa_utils.AveragedModel` (EMA / SWA) | [`AveragedModel`] with [`AvgFn`] ([`averaging`]) |
 //! | `torch.optim.lr_scheduler.*` | [`SchedulerConfig`] → [`Scheduler`] ([`schedule`] has the table) |
 //! | `optimizer.state_dict()` | Burn's optimizer record; loaded state lands as [`record::land`] says |
 //!
@@ -121,6 +122,7 @@
 //! | L1 / L2 regularisation, all four forms | [`regularization`] |
 //! | serde config the trainer builds optimizers from | [`config`] |
 //! | learning-rate schedules (PyTorch's `lr_scheduler`) | [`schedule`] |
+//! | weight averaging (EMA / SWA) | [`averaging`] |
 //!
 //! Features: `fused` (default) runs SGD and Adam/AdamW as one in-place pass on Burn's CPU
 //! (flex) backend, with the same bits as the tensor operations used otherwise. The crate
@@ -160,6 +162,7 @@ pub mod adamw_schedule_free;
 pub mod schedule_free;
 pub mod sgd_schedule_free;
 
+pub mod averaging;
 pub mod clip;
 pub mod config;
 pub mod groups;
@@ -178,6 +181,7 @@ pub use adamax::{Adamax, AdamaxConfig, AdamaxState};
 pub use adamw::{AdamW, AdamWConfig};
 pub use asgd::{Asgd, AsgdConfig, AsgdState};
 pub use adamw_schedule_free::{AdamWScheduleFree, AdamWScheduleFreeConfig};
+pub use averaging::{AveragedModel, AvgFn};
 pub use clip::{clip_grad_norm, clip_grad_norm_tensors, clip_grad_value, clip_grad_value_tensors, NormType};
 pub use config::{BuiltOptimizer, OptimizerConfig};
 pub use lbfgs::{Lbfgs, LbfgsConfig, LbfgsState};

@@ -59,12 +59,15 @@ pub struct WithinEpoch {
     pub steps_done: u64,
     /// Sum of the raw losses of those steps (the epoch's `train_loss` is the mean).
     pub loss_sum: f64,
+    /// The weight average's `n_averaged` (`[averaging]` only; its weights are `averaged.bpk`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n_averaged: Option<u64>,
 }
 
 impl CheckpointState {
     /// A run's start: nothing done, the data-order RNG at `seed`.
     pub fn fresh(seed: u64) -> Self {
-        Self { epoch: 0, step: 0, rng: seed, metrics_len: 0, early_best: None, early_bad_epochs: 0, within: None }
+        Self { epoch: 0, step: 0, rng: seed, metrics_len: 0, early_best: None, early_bad_epochs: 0, within: None, n_averaged: None }
     }
 }
 
@@ -295,7 +298,15 @@ pub fn open_run(run: &Path, cfg: &RunConfig, device: DeviceChoice, resume: bool)
         check_resumable(run, &identity)?;
         (opened.resume_from, opened.warnings) = newest_good(run, &opened.config_hash)?;
     } else {
-        for stale in ["metrics.jsonl", "metrics.jsonl.partial", "metrics.csv", "model.bpk", "model.safetensors"] {
+        for stale in [
+            "metrics.jsonl",
+            "metrics.jsonl.partial",
+            "metrics.csv",
+            "model.bpk",
+            "model.safetensors",
+            crate::averaging::AVERAGED,
+            crate::averaging::AVERAGED_SAFETENSORS,
+        ] {
             let _ = std::fs::remove_file(run.join(stale));
         }
         let _ = std::fs::remove_dir_all(checkpoints_dir(run));
@@ -329,12 +340,14 @@ fn check_resumable(run: &Path, identity: &serde_json::Value) -> Result<(), Train
 }
 
 /// Saves a checkpoint of the run at `state`: the model, the optimizer and the schedules
-/// (`named` as [`Schedules::named`](crate::schedules::Schedules::named) gives them).
+/// (`named` as [`Schedules::named`](crate::schedules::Schedules::named) gives them), plus
+/// `extra` files (name, bytes: L-BFGS's state, the weight average) in the same atomic checkpoint.
+#[allow(clippy::too_many_arguments)]
 pub fn save_training(
     run: &Path,
     model: &Model,
     optim: &ModuleOptimizer,
-    lbfgs: Option<Vec<u8>>,
+    extra: Vec<(&str, Vec<u8>)>,
     named: &[(String, &Scheduler)],
     state: &CheckpointState,
     keep_last: usize,
@@ -345,12 +358,12 @@ pub fn save_training(
         .map(|b| b.to_vec())
         .map_err(|e| TrainError::Output { path: run.join(OPTIMIZER), msg: e.to_string() })?;
     let mut files = vec![(MODEL, model_bytes(model)?), (OPTIMIZER, optim_bytes)];
-    files.extend(lbfgs.map(|b| (LBFGS, b)));
     if !named.is_empty() {
         let record = named.iter().fold(LrSchedulerRecord::new(), |r, (name, s)| r.with_record(name, LrScheduler::to_record(*s)));
         let bytes = record.into_bytes().map_err(|e| TrainError::Output { path: run.join(SCHEDULER), msg: e.to_string() })?;
         files.push((SCHEDULER, bytes.to_vec()));
     }
+    files.extend(extra);
     save(run, &files, state, keep_last, config_hash)
 }
 
@@ -379,6 +392,16 @@ pub fn restore(
         }
     }
     Ok((model, optim))
+}
+
+/// A verified checkpoint's extra file `name` (as [`save_training`] got it), from the checked bytes.
+pub fn extra_file<'a>(ckpt: &'a Verified, name: &str) -> Result<&'a Vec<u8>, TrainError> {
+    ckpt.files.get(name).ok_or_else(|| TrainError::Output { path: ckpt.dir.join(name), msg: "not in the manifest".into() })
+}
+
+/// Loads burnpack `bytes` (a verified checkpoint's `name`) into `model`.
+pub fn model_from_checkpoint(model: Model, ckpt: &Verified, name: &str) -> Result<Model, TrainError> {
+    model_from_bytes(model, extra_file(ckpt, name)?.clone(), &ckpt.dir.join(name))
 }
 
 /// Checkpoint `dir`'s L-BFGS state.

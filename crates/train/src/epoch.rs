@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use burn::tensor::Device;
 use descent_model::Model;
 
+use crate::averaging::Averaging;
 use crate::batching::Batch;
 use crate::checkpoint::{self, CheckpointState, WithinEpoch};
 use crate::config::{DType, ModelKind, Monitor, RunConfig};
@@ -40,6 +41,8 @@ pub struct Training<'a> {
     pub progress: Progress,
     /// What this run's checkpoint manifests record (see [`crate::run_identity::hash`]).
     pub config_hash: String,
+    /// The weight average, with `[averaging]`.
+    pub averaging: Option<Averaging>,
 }
 
 impl Training<'_> {
@@ -59,6 +62,9 @@ impl Training<'_> {
                 let within = WithinEpoch { steps_done: i as u64 + 1, loss_sum: sum };
                 self.stop_if_asked(&model, epoch - 1, rng_at_start, Some(within))?;
             }
+        }
+        if let Some(a) = &mut self.averaging {
+            a.after_epoch(&model, epoch)?;
         }
         // Validation and the best model see x for schedule-free kinds (optimizer.eval());
         // training and checkpoints continue from y (optimizer.train()). Others: no-ops.
@@ -87,8 +93,13 @@ impl Training<'_> {
         self.state.within = within;
         self.state.metrics_len = self.writer.sync()?;
         let named = self.schedules.named();
-        let lbfgs = self.stepper.lbfgs.as_ref().map(|l| l.state.to_bytes());
-        checkpoint::save_training(self.run, model, &self.stepper.optim, lbfgs, &named, &self.state, keep_last, &self.config_hash)
+        let mut extra: Vec<(&str, Vec<u8>)> = Vec::new();
+        extra.extend(self.stepper.lbfgs.as_ref().map(|l| (checkpoint::LBFGS, l.state.to_bytes())));
+        if let Some(a) = &self.averaging {
+            self.state.n_averaged = Some(a.n_averaged());
+            extra.extend(a.checkpoint_file()?);
+        }
+        checkpoint::save_training(self.run, model, &self.stepper.optim, extra, &named, &self.state, keep_last, &self.config_hash)
     }
 
     /// Gives up after `e`: keeps `metrics.jsonl.partial` (what happened before the failure)
@@ -109,6 +120,9 @@ impl Training<'_> {
         let (lr, momentum) = self.schedules.for_step();
         let at = At { step: self.state.step, epoch, lr };
         let (model, seen) = self.stepper.step(model, &self.train, micro, &self.device, at)?;
+        if let Some(a) = &mut self.averaging {
+            a.after_step(&model, epoch)?;
+        }
         self.schedules.after_step(at.step)?;
         let f32_run = self.f32_run();
         let loss = as_dtype(seen.loss, f32_run);
@@ -130,6 +144,10 @@ impl Training<'_> {
             }
             None => (None, None),
         };
+        let avg = match (&self.averaging, &self.valid) {
+            (Some(a), Some(v)) => a.evaluate(v, &self.device),
+            _ => None,
+        };
         self.schedules.after_epoch(epoch, valid_loss.unwrap_or(train_loss))?;
         let char_model = self.cfg.model.kind == ModelKind::CharRnn;
         let rec = EpochRecord {
@@ -140,6 +158,8 @@ impl Training<'_> {
             valid_loss,
             valid_accuracy,
             valid_perplexity: valid_loss.filter(|_| char_model).map(|l| as_dtype(l.exp(), f32_run)),
+            avg_valid_loss: avg.map(|(l, _)| as_dtype(l, f32_run)),
+            avg_valid_accuracy: avg.and_then(|(_, a)| a),
         };
         self.writer.write(&rec)?;
         self.progress.end_epoch(&rec, self.cfg.epochs as u64);

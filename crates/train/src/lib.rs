@@ -48,6 +48,7 @@
 //! ```
 
 pub mod alloc;
+pub mod averaging;
 pub mod batching;
 pub mod checkpoint;
 pub mod config;
@@ -57,6 +58,8 @@ pub mod epoch;
 pub mod error;
 #[cfg(feature = "learner")]
 pub mod learner;
+#[cfg(feature = "learner")]
+pub mod learner_averaging;
 pub mod loss;
 pub mod lr_find;
 pub mod manifest;

@@ -45,6 +45,12 @@ pub struct EpochRecord {
     /// `exp(valid_loss)` for a char model (cross-entropy in nats per character).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_perplexity: Option<f64>,
+    /// The weight average's (`[averaging]`) `valid_loss` / `valid_accuracy`, once it holds
+    /// an update; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avg_valid_loss: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avg_valid_accuracy: Option<f64>,
 }
 
 /// Writes to `metrics.jsonl.partial` and renames into place on [`finish`](Self::finish), so
@@ -197,6 +203,8 @@ fn epoch_record(obj: &Map<String, Value>, epoch: Option<u64>) -> Result<EpochRec
         lr: float(obj, "lr")?.unwrap_or(f64::NAN),
         valid_accuracy: float(obj, "valid_accuracy")?,
         valid_perplexity: float(obj, "valid_perplexity")?,
+        avg_valid_loss: float(obj, "avg_valid_loss")?,
+        avg_valid_accuracy: float(obj, "avg_valid_accuracy")?,
     })
 }
 
@@ -286,6 +294,8 @@ mod tests {
             valid_loss: Some(f64::MIN_POSITIVE),
             valid_accuracy: None,
             valid_perplexity: Some(1.5),
+            avg_valid_loss: Some(0.25),
+            avg_valid_accuracy: None,
         };
         let mut w = MetricsWriter::open(dir.path(), 0).unwrap();
         for s in &steps {

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use descent_model::{save_safetensors, Model};
 
+use crate::averaging::Averaging;
 use crate::checkpoint::{self, CheckpointState};
 use crate::config::{DeviceChoice, RunConfig};
 use crate::epoch::Training;
@@ -58,6 +59,8 @@ pub struct RunTimings {
     pub epoch_s: Vec<f64>,
     /// The finished run's files: models, `metrics.csv`, `metrics.jsonl`.
     pub finish_s: f64,
+    /// The weight average (`[averaging]`), once it took an update (`averaged.bpk`).
+    pub averaged: Option<Model>,
 }
 
 impl RunSummary {
@@ -92,6 +95,11 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
         }
         state = ckpt.state.clone();
     }
+    // A copy of the model the run continues from; a checkpoint's average replaces it.
+    let mut averaging = Averaging::new(cfg, &model)?;
+    if let (Some(a), Some(ckpt)) = (&mut averaging, &opened.resume_from) {
+        a.restore(ckpt, ckpt.state.n_averaged.unwrap_or(0))?;
+    }
     let writer = MetricsWriter::open(run, state.metrics_len)?;
     let (steps, epochs) = writer.replay()?;
     let first_epoch = state.epoch + 1;
@@ -110,6 +118,7 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
         epochs,
         progress: Progress::new(opts.quiet),
         config_hash: opened.config_hash,
+        averaging,
     };
 
     let mut stopped_early = None;
@@ -144,10 +153,14 @@ fn finish(t: Training, model: Model, unigram_perplexity: Option<f64>, stopped_ea
     let model_path = t.run.join("model.bpk");
     checkpoint::write_atomic(&model_path, &checkpoint::model_bytes(&model)?)?;
     save_safetensors(&model, &t.run.join("model.safetensors"))?;
+    if let Some(a) = &t.averaging {
+        a.write_final(t.run)?;
+    }
+    let averaged = t.averaging.and_then(|a| a.into_model());
     crate::metrics::write_csv(&t.run.join("metrics.csv"), &t.epochs)?;
     let metrics_path = t.writer.finish()?;
     let timings = RunTimings::default();
-    Ok(RunSummary { steps: t.steps, epochs: t.epochs, metrics_path, model_path, model, unigram_perplexity, stopped_early, timings })
+    Ok(RunSummary { steps: t.steps, epochs: t.epochs, metrics_path, model_path, model, unigram_perplexity, stopped_early, timings, averaged })
 }
 
 /// Default run folder for a config: `runs/<config file stem>`.

@@ -4,6 +4,10 @@
 
 use std::path::PathBuf;
 
+// A folder without main.rs, so cargo does not take it for a test binary of its own.
+#[path = "f64_runs/averaging.rs"]
+mod averaging;
+
 use descent_train::{train, RunConfig, RunOptions};
 use serde_json::Value;
 

@@ -1,6 +1,7 @@
 //! descent-cli's tests: one binary (linking the Burn + wgpu stack once), a module per subject.
 //! Each drives the `descent` binary end to end or the command modules of the library.
 
+mod averaging;
 mod bad_inputs;
 mod bench;
 mod bench_apps;

@@ -160,3 +160,46 @@ fn muon_with_an_adamw_group_resumes_byte_identical() {
         assert_same(&reference, &out, spec);
     }
 }
+
+/// With `[averaging]` the checkpoints also hold the average and its count: killed anywhere
+/// (also right after a checkpoint's `averaged.bpk`, its third file), the resumed run's
+/// metrics (with `avg_valid_loss`) and `averaged.safetensors` equal the uninterrupted run's.
+#[test]
+fn the_weight_average_survives_sigkill_and_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with(dir.path(), "[optimizer]\nkind = \"sgd\"\nlr = 0.005\nmomentum = 0.5\n[averaging]\nkind = \"ema\"\ndecay = 0.9\nstart_epoch = 3");
+    let reference = dir.path().join("reference");
+    let t0 = std::time::Instant::now();
+    let o = cmd(&config, &reference, false).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let full = t0.elapsed();
+    let metrics = std::fs::read_to_string(reference.join("metrics.jsonl")).unwrap();
+    assert_eq!(metrics.matches("avg_valid_loss").count(), 38, "epochs 3..=40");
+    let same = |out: &Path, what: &str| {
+        assert_same(&reference, out, what);
+        // As for model.safetensors (the .bpk files also hold parameter ids, which differ).
+        let f = "averaged.safetensors";
+        let (a, b) = (std::fs::read(reference.join(f)).unwrap(), std::fs::read(out.join(f)).unwrap_or_default());
+        assert!(a == b, "{what}: {f} differs from the uninterrupted run");
+    };
+    // Before the first update (epoch 2), after the average of checkpoint 7, and after the
+    // model file of checkpoint 20.
+    for spec in ["checkpoint:2:0", "checkpoint:7:2", "checkpoint:20:0"] {
+        let out = dir.path().join(spec.replace(':', "-"));
+        let o = cmd(&config, &out, false).env("DESCENT_CRASH_AT", spec).output().unwrap();
+        assert!(!o.status.success(), "{spec}: the crash hook did not fire");
+        finish(&config, &out);
+        same(&out, spec);
+    }
+    let mut rng = descent_train::rng::Rng::new(13);
+    for k in 0..3 {
+        let at = Duration::from_micros(rng.below(full.as_micros() as usize + 1) as u64);
+        let out = dir.path().join(format!("killed-{k}"));
+        let mut child = cmd(&config, &out, false).spawn().unwrap();
+        std::thread::sleep(at);
+        let _ = child.kill(); // SIGKILL on Unix
+        let _ = child.wait();
+        finish(&config, &out);
+        same(&out, &format!("killed at {at:?}"));
+    }
+}

@@ -9,11 +9,13 @@ use super::cosine_warm_restarts::CosineWarmRestartsConfig;
 use super::cyclic::CyclicConfig;
 use super::exponential::ExponentialConfig;
 use super::linear::LinearConfig;
+use super::multiplicative::MultiplicativeConfig;
 use super::multistep::MultiStepConfig;
 use super::onecycle::OneCycleConfig;
 use super::plateau::PlateauConfig;
 use super::polynomial::PolynomialConfig;
 use super::step::StepConfig;
+use super::swalr::SwalrConfig;
 
 /// Every schedule descent offers, tagged by `kind`; keys are PyTorch's argument names.
 ///
@@ -58,6 +60,8 @@ pub enum SchedulerConfig {
     OneCycle(OneCycleConfig),
     Cyclic(CyclicConfig),
     Plateau(PlateauConfig),
+    Multiplicative(MultiplicativeConfig),
+    Swalr(SwalrConfig),
     Sequential(SequentialConfig),
     Chained(ChainedConfig),
 }
@@ -83,6 +87,8 @@ impl SchedulerConfig {
             Self::OneCycle(_) => "OneCycleLR",
             Self::Cyclic(_) => "CyclicLR",
             Self::Plateau(_) => "ReduceLROnPlateau",
+            Self::Multiplicative(_) => "MultiplicativeLR",
+            Self::Swalr(_) => "SWALR",
             Self::Sequential(_) => "SequentialLR",
             Self::Chained(_) => "ChainedScheduler",
         }
@@ -104,8 +110,10 @@ impl SchedulerConfig {
 /// `step(0)` is PyTorch's deprecated epoch form: the sub-scheduler's `last_epoch` becomes 0
 /// and its *closed form* is used where it has one, so at a milestone the lr jumps to what
 /// that sub-scheduler gives at epoch 0 (usually its `base_lr`, the optimizer's initial lr),
-/// after which its chainable form continues from there. All sub-schedulers share the one
-/// learning rate.
+/// after which its chainable form continues from there; one without a closed form
+/// (MultiplicativeLR, SWALR) takes a non-initial chainable step at epoch 0. PyTorch 2.15
+/// calls `_update_lr(0)`, which (unlike 2.5's `step(0)`) does not count a step, which only
+/// SWALR notices. All sub-schedulers share the one learning rate.
 ///
 /// `SequentialLR(optimizer, schedulers, milestones)`. TOML: `[[scheduler.schedulers]]`
 /// tables, one per sub-scheduler, each with its own `kind`.

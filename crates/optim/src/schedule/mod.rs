@@ -23,6 +23,10 @@
 //! | `onecycle` | `OneCycleLR(max_lr, total_steps, …)` | none |
 //! | `cyclic` | `CyclicLR(base_lr, max_lr, step_size_up=2000, …)` | none |
 //! | `plateau` | `ReduceLROnPlateau(mode='min', factor=0.1, patience=10, …)` | none (Burn's trait has no metric) |
+//! | `multiplicative` | `MultiplicativeLR(lr_lambda=lambda epoch: factor)`; any closure via [`Scheduler::multiplicative`] | none |
+//! | `swalr` | `torch.optim.swa_utils.SWALR(swa_lr, anneal_epochs=10, anneal_strategy='cos')` | none |
+//! | `multiplicative` | `MultiplicativeLR(lr_lambda=lambda epoch: factor)`; any closure via [`Scheduler::multiplicative`] | none |
+//! | `swalr` | `torch.optim.swa_utils.SWALR(swa_lr, anneal_epochs=10, anneal_strategy='cos')` | none |
 //! | `sequential` | `SequentialLR(schedulers, milestones)` | `sequential::SequentialLrSchedulerConfig(schedulers, milestones)`: each sub-scheduler has its own absolute lr and starts from its own step 0 when it takes over — no shared lr, no `step(0)` closed form; milestones must be > 0 and strictly increasing (descent requires the same) |
 //! | `chained` | `ChainedScheduler(schedulers)` | `composed::ComposedLrSchedulerConfig(schedulers, reduction=Prod)` combines independent lrs by product/sum/mean — not PyTorch's chaining on a shared lr |
 //! | — ([`Scheduler::lambda`]) | `LambdaLR(lr_lambda)` | none. Burn's `noam::NoamLrSchedulerConfig(factor, warmup_steps=4000, model_size=512)` is one fixed lambda (transformer warm-up), with no PyTorch class |
@@ -47,6 +51,7 @@ pub mod exponential;
 mod group;
 pub mod lambda;
 pub mod linear;
+pub mod multiplicative;
 pub mod multistep;
 pub mod onecycle;
 pub mod plateau;
@@ -54,6 +59,7 @@ pub mod polynomial;
 mod record;
 mod scheduler;
 pub mod step;
+pub mod swalr;
 mod tree;
 
 /// `SequentialLR`; the config lives with [`SchedulerConfig`], which it nests.
@@ -74,9 +80,11 @@ pub use cosine_warm_restarts::CosineWarmRestartsConfig;
 pub use cyclic::{CyclicConfig, CyclicMode, ScaleMode};
 pub use exponential::ExponentialConfig;
 pub use linear::LinearConfig;
+pub use multiplicative::MultiplicativeConfig;
 pub use multistep::MultiStepConfig;
 pub use onecycle::{AnnealStrategy, OneCycleConfig};
 pub use plateau::{PlateauConfig, PlateauMode, ThresholdMode};
 pub use polynomial::PolynomialConfig;
 pub use scheduler::{table, Scheduler};
 pub use step::StepConfig;
+pub use swalr::SwalrConfig;

@@ -65,6 +65,17 @@ impl Scheduler {
         Scheduler { group, node }
     }
 
+    /// `MultiplicativeLR(optimizer, lr_lambda=f)` on an optimizer with lr `base_lr`:
+    /// `lr_e = lr_{e−1} · f(e)` (the config form, `kind = "multiplicative"`, is a constant
+    /// `factor`). As for [`lambda`](Self::lambda), a record restores the step count into a
+    /// scheduler built with the same closure.
+    pub fn multiplicative(base_lr: f64, f: impl Fn(usize) -> f64 + Send + Sync + 'static) -> Scheduler {
+        let mut group = Group::new(base_lr, None);
+        let node = Node::attach_leaf(&mut group, Leaf::Multiplicative(LambdaFn(Arc::new(f))))
+            .expect("MultiplicativeLR's construction step cannot fail");
+        Scheduler { group, node }
+    }
+
     /// The lr the next optimizer step uses (PyTorch: `param_groups[0]['lr']` now).
     pub fn lr(&self) -> f64 {
         self.group.lr

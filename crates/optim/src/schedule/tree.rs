@@ -12,9 +12,11 @@ use super::constant::ConstantConfig;
 use super::cosine::CosineConfig;
 use super::exponential::ExponentialConfig;
 use super::linear::LinearConfig;
+use super::multiplicative;
 use super::multistep::MultiStepConfig;
 use super::polynomial::PolynomialConfig;
 use super::step::StepConfig;
+use super::swalr::SwalrConfig;
 use crate::error::OptimError;
 
 /// `LRScheduler`'s own state: `base_lrs[0]`, `last_epoch`, `_step_count`.
@@ -39,10 +41,13 @@ pub(crate) enum Leaf {
     OneCycle(OneCycle),
     Cyclic(Cyclic),
     Lambda(LambdaFn),
+    Multiplicative(LambdaFn),
+    Swalr(SwalrConfig),
 }
 
 impl Leaf {
-    fn get_lr(&self, b: &Base, g: &mut Group) -> Result<f64, OptimError> {
+    /// `initial`: PyTorch's `_is_initial`, true only in the construction step.
+    fn get_lr(&self, b: &Base, g: &mut Group, initial: bool) -> Result<f64, OptimError> {
         let (lr, e) = (g.lr, b.last_epoch);
         Ok(match self {
             Leaf::Constant(c) => c.chain_lr(lr, e),
@@ -55,6 +60,8 @@ impl Leaf {
             Leaf::OneCycle(o) => o.get_lr(e, g)?,
             Leaf::Cyclic(c) => c.get_lr(b.base_lr, e, g),
             Leaf::Lambda(f) => f.lr(b.base_lr, e),
+            Leaf::Multiplicative(f) => multiplicative::chain_lr(f, lr, e, initial),
+            Leaf::Swalr(c) => c.chain_lr(lr, b.step_count),
         })
     }
 
@@ -69,7 +76,11 @@ impl Leaf {
             Leaf::Cosine(c) => Some(c.closed_form_lr(base, e)),
             Leaf::Linear(c) => Some(c.closed_form_lr(base, e)),
             Leaf::Polynomial(c) => Some(c.closed_form_lr(base, e)),
-            Leaf::OneCycle(_) | Leaf::Cyclic(_) | Leaf::Lambda(_) => None,
+            Leaf::OneCycle(_)
+            | Leaf::Cyclic(_)
+            | Leaf::Lambda(_)
+            | Leaf::Multiplicative(_)
+            | Leaf::Swalr(_) => None,
         }
     }
 
@@ -85,6 +96,8 @@ impl Leaf {
             Leaf::OneCycle(_) => 9,
             Leaf::Cyclic(_) => 10,
             Leaf::Lambda(_) => 14,
+            Leaf::Multiplicative(_) => 15,
+            Leaf::Swalr(_) => 16,
         }
     }
 }
@@ -115,6 +128,8 @@ impl Node {
             C::Cosine(c) => Self::checked_leaf(g, c.validate(), Leaf::Cosine(c.clone())),
             C::Linear(c) => Self::checked_leaf(g, c.validate(), Leaf::Linear(c.clone())),
             C::Polynomial(c) => Self::checked_leaf(g, c.validate(), Leaf::Polynomial(c.clone())),
+            C::Multiplicative(c) => Self::checked_leaf(g, c.validate(), Leaf::Multiplicative(c.lambda())),
+            C::Swalr(c) => Self::checked_leaf(g, c.validate(), Leaf::Swalr(c.clone())),
             C::OneCycle(c) => {
                 c.validate(g.momentum)?;
                 let oc = OneCycle::attach(c, g)?;
@@ -184,16 +199,21 @@ impl Node {
     pub(crate) fn step(&mut self, g: &mut Group, epoch0: bool) -> Result<(), OptimError> {
         match self {
             Node::Leaf(b, leaf) => {
-                b.step_count += 1;
+                // PyTorch 2.15's SequentialLR calls `_update_lr(0)`, which leaves
+                // `_step_count` alone (2.5's `step(0)` counted it; of the schedulers here
+                // only SWALR reads the count at that point).
+                if !epoch0 {
+                    b.step_count += 1;
+                }
                 let lr = if epoch0 {
                     b.last_epoch = 0;
                     match leaf.closed_form(b) {
                         Some(lr) => lr,
-                        None => leaf.get_lr(b, g)?,
+                        None => leaf.get_lr(b, g, false)?,
                     }
                 } else {
                     b.last_epoch += 1;
-                    leaf.get_lr(b, g)?
+                    leaf.get_lr(b, g, b.step_count == 1)?
                 };
                 g.lr = lr;
             }

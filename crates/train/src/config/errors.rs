@@ -48,6 +48,8 @@ fn choices(section: Option<&str>, key: &str) -> Option<String> {
         (Some("loss"), "kind") => variants::<LossKind>(),
         (Some("early_stopping"), "monitor") => variants::<Monitor>(),
         (Some("scheduler"), "interval") => variants::<Interval>(),
+        (Some("averaging"), "kind") => variants::<super::AveragingKind>(),
+        (Some("averaging"), "every") => variants::<super::AveragingEvery>(),
         _ => None,
     }
 }
@@ -78,7 +80,8 @@ fn key_line(text: &str, section: Option<&str>, key: &str) -> Option<usize> {
 }
 
 /// The sections that must be tables.
-const SECTIONS: [&str; 8] = ["model", "data", "batching", "loss", "optimizer", "scheduler", "checkpoint", "early_stopping"];
+const SECTIONS: [&str; 9] =
+    ["model", "data", "batching", "loss", "optimizer", "scheduler", "checkpoint", "early_stopping", "averaging"];
 
 /// Checks serde can't report well: a section given as a plain value, and the `kind`-tagged
 /// sections, whose keys lose toml's line numbers inside serde's tagged enums. There each key

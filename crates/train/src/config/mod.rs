@@ -1,6 +1,7 @@
 //! The run config (TOML). Unknown keys are errors, relative paths resolve against the config
 //! file's folder, and every check that can fail runs before anything is written.
 
+mod averaging;
 mod data;
 mod errors;
 mod model;
@@ -10,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use averaging::{AveragingEvery, AveragingKind, AveragingSection};
 pub use data::{DataKind, DataSection};
 pub use model::{DataShape, ModelKind, ModelSection};
 pub use optimizer::{GroupSection, OptimizerSection, SchedulerSection};
@@ -141,6 +143,9 @@ pub struct RunConfig {
     pub scheduler: Option<SchedulerSection>,
     pub checkpoint: Option<CheckpointSection>,
     pub early_stopping: Option<EarlyStoppingSection>,
+    /// Left out of `run.json` when absent, so runs without it keep their identity bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub averaging: Option<AveragingSection>,
 }
 
 impl RunConfig {
@@ -231,6 +236,9 @@ impl RunConfig {
             if c.every_epochs == 0 || c.keep_last == 0 {
                 return Err("[checkpoint] every_epochs and keep_last must be at least 1".into());
             }
+        }
+        if let Some(a) = &self.averaging {
+            a.avg_fn(self.epochs)?;
         }
         if let Some(e) = &self.early_stopping {
             if !(e.min_delta >= 0.0) {

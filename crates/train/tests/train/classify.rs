@@ -97,3 +97,27 @@ fn the_validation_split_is_deterministic_and_disjoint() {
     let (_, b3) = descent_train::data::split(&t, 0.2, 10);
     assert_ne!(b1.lines, b3.lines);
 }
+
+/// `[averaging]` on a classifier: the average's accuracy is logged from `start_epoch` on (at
+/// that epoch the average is a copy of the model), and the training is unchanged by it.
+#[test]
+fn swa_of_the_epoch_weights_reports_its_own_validation_accuracy() {
+    let (plain, _d1) = run("", 30);
+    let (s, dir) = run("[averaging]\nkind = \"swa\"\nevery = \"epoch\"\nstart_epoch = 10\n", 30);
+    assert_eq!(s.steps, plain.steps);
+    for (e, p) in s.epochs.iter().zip(&plain.epochs) {
+        assert_eq!((e.train_loss, e.valid_loss, e.valid_accuracy), (p.train_loss, p.valid_loss, p.valid_accuracy));
+        if e.epoch < 10 {
+            assert_eq!((e.avg_valid_loss, e.avg_valid_accuracy), (None, None), "epoch {}", e.epoch);
+        } else if e.epoch == 10 {
+            assert_eq!((e.avg_valid_loss, e.avg_valid_accuracy), (e.valid_loss, e.valid_accuracy));
+        }
+    }
+    let last = s.epochs.last().unwrap();
+    let acc = last.avg_valid_accuracy.unwrap();
+    assert!(acc >= 0.95, "averaged validation accuracy {acc}");
+    assert!(dir.path().join("out/averaged.safetensors").exists());
+    // metrics.csv keeps its columns.
+    let csv = std::fs::read_to_string(dir.path().join("out/metrics.csv")).unwrap();
+    assert!(csv.starts_with("epoch,train_loss,valid_loss,valid_accuracy,lr,steps\n"));
+}
