@@ -25,9 +25,9 @@ use burn::tensor::{Device, Tensor};
 use burn::train::checkpoint::KeepLastNCheckpoints;
 use burn::train::metric::{LearningRateMetric, LossMetric};
 use burn::train::{Learner, SupervisedTraining};
-use descent::optim::schedule::{CosineConfig, OneCycleConfig};
 use descent::model::{load_safetensors, Mlp, MlpConfig};
 use descent::optim::averaging::AvgFn;
+use descent::optim::schedule::{CosineConfig, OneCycleConfig};
 use descent::optim::{
     param_group, table as lr_table, AdamWConfig, HyperParam, MuonConfig, OptimizerConfig, Scheduler, SchedulerConfig,
     SgdConfig,
