@@ -50,6 +50,9 @@ pub struct CheckpointState {
     /// Set when the checkpoint was taken inside epoch `epoch + 1` (graceful preemption).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub within: Option<WithinEpoch>,
+    /// The weight average's `n_averaged` (`[averaging]` only; its weights are `averaged.bpk`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n_averaged: Option<u64>,
 }
 
 /// How far into its epoch a preemption checkpoint is: the epoch's batch order is drawn again
@@ -59,9 +62,6 @@ pub struct WithinEpoch {
     pub steps_done: u64,
     /// Sum of the raw losses of those steps (the epoch's `train_loss` is the mean).
     pub loss_sum: f64,
-    /// The weight average's `n_averaged` (`[averaging]` only; its weights are `averaged.bpk`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub n_averaged: Option<u64>,
 }
 
 impl CheckpointState {

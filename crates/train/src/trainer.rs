@@ -48,6 +48,8 @@ pub struct RunSummary {
     pub stopped_early: Option<u64>,
     /// Where the run's wall time went (`descent bench --apps`); written to no file.
     pub timings: RunTimings,
+    /// The weight average (`[averaging]`), once it took an update (`averaged.bpk`).
+    pub averaged: Option<Model>,
 }
 
 /// Wall seconds of a run's stages, measured around them in [`train`].
@@ -59,8 +61,6 @@ pub struct RunTimings {
     pub epoch_s: Vec<f64>,
     /// The finished run's files: models, `metrics.csv`, `metrics.jsonl`.
     pub finish_s: f64,
-    /// The weight average (`[averaging]`), once it took an update (`averaged.bpk`).
-    pub averaged: Option<Model>,
 }
 
 impl RunSummary {
