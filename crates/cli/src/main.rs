@@ -9,6 +9,7 @@ use descent_cli::plot::{plot_overlay, plot_run};
 use descent_cli::schedule::{self, load_plan, schedule_rows};
 use descent_train::config::DeviceChoice;
 use descent_train::lr_find::{lr_find, LrFindOptions};
+use descent_train::run_dir::next_free_out_dir;
 use descent_train::trainer::default_out_dir;
 use descent_train::{train, RunConfig, RunOptions};
 
@@ -26,9 +27,13 @@ enum Command {
         /// The run config (TOML).
         #[arg(long)]
         config: PathBuf,
-        /// Run folder for metrics.jsonl and model.safetensors [default: runs/<config name>].
+        /// Run folder for metrics.jsonl and model.safetensors [default: runs/<config name>,
+        /// or the first free runs/<config name>-2, -3, … when that holds a run].
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace a run already in the --out folder (without it, such a folder is refused).
+        #[arg(long, conflicts_with = "resume")]
+        overwrite: bool,
         /// cpu (Burn's flex backend), ndarray or wgpu; overrides the config's `device`.
         #[arg(long)]
         device: Option<DeviceChoice>,
@@ -157,10 +162,13 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Train { config, out, device, quiet, resume } => {
+        Command::Train { config, out, device, quiet, resume, overwrite } => {
             let cfg = RunConfig::load(&config)?;
-            let out_dir = resume.clone().or(out).unwrap_or_else(|| default_out_dir(&config));
-            let opts = RunOptions { out_dir, device, quiet, resume: resume.is_some() };
+            let out_dir = match (resume.clone(), out) {
+                (Some(dir), _) | (None, Some(dir)) => dir,
+                (None, None) => fresh_out_dir(&config, quiet),
+            };
+            let opts = RunOptions { out_dir, device, quiet, resume: resume.is_some(), overwrite };
             let summary = train(&cfg, &opts)?;
             plot_run(&opts.out_dir, false)?;
             let last = summary.steps.last().map(|s| s.loss).unwrap_or(f64::NAN);
@@ -234,6 +242,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench { device, json, quick, filter } => descent_cli::bench::run_cli(device, json, quick, filter),
     }
+}
+
+/// A fresh run's default folder, said on stderr (unless `quiet`) when it is not the usual one.
+fn fresh_out_dir(config: &std::path::Path, quiet: bool) -> PathBuf {
+    let dir = next_free_out_dir(config);
+    let usual = default_out_dir(config);
+    if dir != usual && !quiet {
+        eprintln!("{} holds an earlier run; writing this one to {}", usual.display(), dir.display());
+    }
+    dir
 }
 
 /// clap's message up to its usage block, on one line.

@@ -17,6 +17,8 @@
 //! | the config, its sections and its error lines | [`config`] |
 //! | data files and generators; the three batching modes | [`data`], [`batching`] |
 //! | the device choice (cpu = flex, ndarray, wgpu) | [`device`] |
+//! | the memory a run needs, checked before allocating | [`memory`] |
+//! | one owner per run folder: no silent overwrite, a lock | [`run_dir`] |
 //! | the LR range test | [`lr_find`] |
 //!
 //! ```
@@ -59,9 +61,11 @@ pub mod error;
 pub mod learner;
 pub mod loss;
 pub mod lr_find;
+pub mod memory;
 pub mod metrics;
 pub mod progress;
 pub mod rng;
+pub mod run_dir;
 pub mod schedules;
 pub mod setup;
 pub mod step;

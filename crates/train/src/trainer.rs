@@ -28,6 +28,8 @@ pub struct RunOptions {
     pub quiet: bool,
     /// Continue the run in `out_dir` from its newest checkpoint.
     pub resume: bool,
+    /// Replace a run already in `out_dir` (without it, a fresh run there is refused).
+    pub overwrite: bool,
 }
 
 /// What a finished run returns (the same numbers as `metrics.jsonl`).
@@ -54,6 +56,7 @@ impl RunSummary {
 /// Trains `cfg` and writes the run folder. On error nothing complete-looking is left behind.
 pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainError> {
     let choice = opts.device.unwrap_or(cfg.device);
+    crate::run_dir::precheck(&opts.out_dir, opts.overwrite, opts.resume)?;
     let prepared = prepare(cfg, choice)?;
     if let (Some(p), false) = (prepared.unigram_perplexity, opts.quiet) {
         eprintln!("unigram baseline perplexity on the validation text: {p:.4}");
@@ -64,6 +67,8 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
 
     // Where to start: fresh, or from the newest checkpoint of the run being resumed.
     let run = opts.out_dir.as_path();
+    // Held until the run returns; the OS releases it if the process dies.
+    let _lock = crate::run_dir::claim(run, opts.overwrite, opts.resume)?;
     let mut state = CheckpointState::fresh(cfg.seed);
     if let Some((dir, saved)) = checkpoint::open_run(run, cfg, choice, opts.resume)? {
         (model, stepper.optim) = checkpoint::restore(&dir, model, stepper.optim, schedules.named_mut())?;
@@ -112,7 +117,8 @@ fn finish(t: Training, model: Model, unigram_perplexity: Option<f64>, stopped_ea
     Ok(RunSummary { steps: t.steps, epochs: t.epochs, metrics_path, model_path, model, unigram_perplexity, stopped_early })
 }
 
-/// Default run folder for a config: `runs/<config file stem>`.
+/// Default run folder for a config: `runs/<config file stem>` (the one `--resume` uses; a
+/// fresh run takes [`crate::run_dir::next_free_out_dir`]).
 pub fn default_out_dir(config: &Path) -> PathBuf {
     let stem = config.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
     PathBuf::from("runs").join(stem)

@@ -4,6 +4,7 @@
 mod bad_inputs;
 mod bench;
 mod cli;
+mod owner;
 mod plot_compare;
 mod resume;
 mod schedule_lrfind;

@@ -4,3 +4,4 @@
 
 mod apps;
 mod classify;
+mod memory;
