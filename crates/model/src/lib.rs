@@ -32,4 +32,4 @@ pub use cnn::{Cnn, CnnConfig};
 pub use mf::{Mf, MfConfig};
 pub use mlp::{Mlp, MlpConfig};
 pub use model::{Model, ModelConfig};
-pub use weights::{load_safetensors, save_safetensors};
+pub use weights::{load_safetensors, load_safetensors_bytes, save_safetensors};

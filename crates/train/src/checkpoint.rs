@@ -227,17 +227,20 @@ pub fn restore(
     let model = load_model(model, &dir.join(MODEL))?;
     let p = dir.join(OPTIMIZER);
     let bytes = std::fs::read(&p).map_err(|e| TrainError::Output { path: p.clone(), msg: format!("cannot read: {e}") })?;
-    let optim = optim
-        .from_bytes(Bytes::from_bytes_vec(bytes))
-        .map_err(|e| TrainError::Output { path: p.clone(), msg: e.to_string() })?;
+    let optim = crate::panic_guard::guarded(&p, || {
+        optim.from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| TrainError::Output { path: p.clone(), msg: e.to_string() })
+    })?;
     if !named.is_empty() {
         let p = dir.join(SCHEDULER);
         let bad = |msg: String| TrainError::Output { path: p.clone(), msg };
         let bytes = std::fs::read(&p).map_err(|e| bad(format!("cannot read: {e}")))?;
-        let record = LrSchedulerRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| bad(e.to_string()))?;
-        for (name, s) in named {
-            s.try_load_record(&record.record(&name)).map_err(|e| bad(e.to_string()))?;
-        }
+        crate::panic_guard::guarded(&p, || {
+            let record = LrSchedulerRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| bad(e.to_string()))?;
+            for (name, s) in named {
+                s.try_load_record(&record.record(&name)).map_err(|e| bad(e.to_string()))?;
+            }
+            Ok(())
+        })?;
     }
     Ok((model, optim))
 }
@@ -257,7 +260,7 @@ pub fn load_model(model: Model, path: &Path) -> Result<Model, TrainError> {
     let bytes = std::fs::read(path).map_err(|e| bad(format!("cannot read: {e}")))?;
     let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(bytes)));
     let mut model = model;
-    let r = model.load_from(&mut store).map_err(|e| bad(e.to_string()))?;
+    let r = crate::panic_guard::guarded(path, || model.load_from(&mut store).map_err(|e| bad(e.to_string())))?;
     if !r.errors.is_empty() || !r.missing.is_empty() {
         return Err(bad(format!("checkpoint does not fit the model: {r}")));
     }

@@ -13,6 +13,7 @@
 //! | base and group learning-rate schedules, in one place | [`schedules`] |
 //! | the loss: data loss + the model's own penalty + L1/L2, assembled once | [`loss`] |
 //! | every save and load: model, optimizer, scheduler, RNG | [`checkpoint`] |
+//! | Burn decoders that panic on damaged bytes, made to return errors | [`panic_guard`] |
 //! | `metrics.jsonl`: one schema, writer and reader | [`metrics`] |
 //! | the config, its sections and its error lines | [`config`] |
 //! | data files and generators; the three batching modes | [`data`], [`batching`] |
@@ -63,6 +64,7 @@ pub mod loss;
 pub mod lr_find;
 pub mod memory;
 pub mod metrics;
+pub mod panic_guard;
 pub mod progress;
 pub mod rng;
 pub mod run_dir;

@@ -4,4 +4,5 @@
 
 mod apps;
 mod classify;
+mod fuzz;
 mod memory;
