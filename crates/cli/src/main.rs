@@ -10,6 +10,7 @@ use descent_cli::resume::{self, ResumeArg};
 use descent_cli::schedule::{self, load_plan, schedule_rows};
 use descent_train::config::DeviceChoice;
 use descent_train::lr_find::{lr_find, LrFindOptions};
+use descent_train::run_dir::next_free_out_dir;
 use descent_train::trainer::default_out_dir;
 use descent_train::{train, RunConfig, RunOptions, TrainError};
 
@@ -27,9 +28,13 @@ enum Command {
         /// The run config (TOML).
         #[arg(long)]
         config: PathBuf,
-        /// Run folder for metrics.jsonl and model.safetensors [default: runs/<config name>].
+        /// Run folder for metrics.jsonl and model.safetensors [default: runs/<config name>,
+        /// or the first free runs/<config name>-2, -3, … when that holds a run].
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace a run already in the --out folder (without it, such a folder is refused).
+        #[arg(long, conflicts_with = "resume")]
+        overwrite: bool,
         /// cpu (Burn's flex backend), ndarray or wgpu; overrides the config's `device`.
         #[arg(long)]
         device: Option<DeviceChoice>,
@@ -171,10 +176,10 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Train { config, out, device, quiet, resume } => {
+        Command::Train { config, out, device, quiet, resume, overwrite } => {
             let cfg = RunConfig::load(&config)?;
-            let (out_dir, resume) = resume::plan(&config, out, resume, || default_out_dir(&config)).map_err(anyhow::Error::msg)?;
-            let opts = RunOptions { out_dir, device, quiet, resume };
+            let (out_dir, resume) = resume::plan(&config, out, resume, || fresh_out_dir(&config, quiet)).map_err(anyhow::Error::msg)?;
+            let opts = RunOptions { out_dir, device, quiet, resume, overwrite };
             descent_train::preempt::install();
             let summary = match train(&cfg, &opts) {
                 Ok(s) => s,
@@ -285,6 +290,16 @@ fn train_failed(e: TrainError, config: &std::path::Path, opts: &RunOptions) -> a
         }
         _ => Err(e.into()),
     }
+}
+
+/// A fresh run's default folder, said on stderr (unless `quiet`) when it is not the usual one.
+fn fresh_out_dir(config: &std::path::Path, quiet: bool) -> PathBuf {
+    let dir = next_free_out_dir(config);
+    let usual = default_out_dir(config);
+    if dir != usual && !quiet {
+        eprintln!("{} holds an earlier run; writing this one to {}", usual.display(), dir.display());
+    }
+    dir
 }
 
 /// clap's message up to its usage block, on one line.

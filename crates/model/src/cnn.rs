@@ -63,7 +63,7 @@ impl CnnConfig {
 
     /// Whether each block pools (a 2×2 pool needs both sides ≥ 2) and the spatial size after
     /// the conv blocks; the one place both are decided, so init and forward agree.
-    fn plan(&self) -> (Vec<bool>, [usize; 2]) {
+    pub(crate) fn plan(&self) -> (Vec<bool>, [usize; 2]) {
         let mut side = self.image;
         let mut pools = Vec::with_capacity(self.channels.len());
         for _ in &self.channels {

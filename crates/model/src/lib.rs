@@ -12,6 +12,7 @@
 //! | matrix factorisation (user and item embeddings, biases) | [`mf`] |
 //! | a character-level GRU / LSTM | [`char_rnn`] |
 //! | one type for all, chosen by `kind` | [`model`] |
+//! | parameter and activation counts from a config, before any allocation | [`size`] |
 //! | PyTorch weights in and out (safetensors) | [`weights`] |
 
 pub mod activation;
@@ -21,6 +22,7 @@ pub mod error;
 pub mod mf;
 pub mod mlp;
 pub mod model;
+pub mod size;
 pub mod weights;
 
 pub use activation::Activation;
@@ -30,4 +32,4 @@ pub use cnn::{Cnn, CnnConfig};
 pub use mf::{Mf, MfConfig};
 pub use mlp::{Mlp, MlpConfig};
 pub use model::{Model, ModelConfig};
-pub use weights::{load_safetensors, save_safetensors};
+pub use weights::{load_safetensors, load_safetensors_bytes, save_safetensors};

@@ -19,8 +19,13 @@ use crate::{Mlp, ModelError};
 
 /// Loads `path` (a torch `state_dict` saved with safetensors) into `model`.
 pub fn load_safetensors(model: Mlp, path: &Path) -> Result<Mlp, ModelError> {
+    let bytes = std::fs::read(path).map_err(|e| ModelError::Read { path: path.to_path_buf(), reason: e.to_string() })?;
+    load_safetensors_bytes(model, bytes, path)
+}
+
+/// [`load_safetensors`] from the file's bytes; `path` only names the file in errors.
+pub fn load_safetensors_bytes(model: Mlp, bytes: Vec<u8>, path: &Path) -> Result<Mlp, ModelError> {
     let read_err = |reason: String| ModelError::Read { path: path.to_path_buf(), reason };
-    let bytes = std::fs::read(path).map_err(|e| read_err(e.to_string()))?;
     let file = SafeTensors::deserialize(&bytes).map_err(|e| read_err(format!("not a safetensors file ({e})")))?;
 
     let expected = model.torch_layout();

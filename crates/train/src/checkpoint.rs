@@ -380,16 +380,21 @@ pub fn restore(
     };
     let model = model_from_bytes(model, bytes(MODEL)?, &ckpt.dir.join(MODEL))?;
     let p = ckpt.dir.join(OPTIMIZER);
-    let optim = optim
-        .from_bytes(Bytes::from_bytes_vec(bytes(OPTIMIZER)?))
-        .map_err(|e| TrainError::Output { path: p.clone(), msg: e.to_string() })?;
+    let optim_bytes = bytes(OPTIMIZER)?;
+    let optim = crate::panic_guard::guarded(&p, || {
+        optim.from_bytes(Bytes::from_bytes_vec(optim_bytes)).map_err(|e| TrainError::Output { path: p.clone(), msg: e.to_string() })
+    })?;
     if !named.is_empty() {
         let p = ckpt.dir.join(SCHEDULER);
         let bad = |msg: String| TrainError::Output { path: p.clone(), msg };
-        let record = LrSchedulerRecord::from_bytes(Bytes::from_bytes_vec(bytes(SCHEDULER)?)).map_err(|e| bad(e.to_string()))?;
-        for (name, s) in named {
-            s.try_load_record(&record.record(&name)).map_err(|e| bad(e.to_string()))?;
-        }
+        let sched_bytes = bytes(SCHEDULER)?;
+        crate::panic_guard::guarded(&p, || {
+            let record = LrSchedulerRecord::from_bytes(Bytes::from_bytes_vec(sched_bytes)).map_err(|e| bad(e.to_string()))?;
+            for (name, s) in named {
+                s.try_load_record(&record.record(&name)).map_err(|e| bad(e.to_string()))?;
+            }
+            Ok(())
+        })?;
     }
     Ok((model, optim))
 }
@@ -432,7 +437,7 @@ fn model_from_bytes(model: Model, bytes: Vec<u8>, path: &Path) -> Result<Model, 
     let bad = |msg: String| TrainError::Output { path: path.to_path_buf(), msg };
     let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(bytes)));
     let mut model = model;
-    let r = model.load_from(&mut store).map_err(|e| bad(e.to_string()))?;
+    let r = crate::panic_guard::guarded(path, || model.load_from(&mut store).map_err(|e| bad(e.to_string())))?;
     if !r.errors.is_empty() || !r.missing.is_empty() {
         return Err(bad(format!("checkpoint does not fit the model: {r}")));
     }

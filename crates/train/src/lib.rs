@@ -13,10 +13,13 @@
 //! | base and group learning-rate schedules, in one place | [`schedules`] |
 //! | the loss: data loss + the model's own penalty + L1/L2, assembled once | [`loss`] |
 //! | every save and load: model, optimizer, scheduler, RNG | [`checkpoint`] |
+//! | Burn decoders that panic on damaged bytes, made to return errors | [`panic_guard`] |
 //! | `metrics.jsonl`: one schema, writer and reader | [`metrics`] |
 //! | the config, its sections and its error lines | [`config`] |
 //! | data files and generators; the three batching modes | [`data`], [`batching`] |
 //! | the device choice (cpu = flex, ndarray, wgpu) | [`device`] |
+//! | the memory a run needs, checked before allocating | [`memory`] |
+//! | one owner per run folder: no silent overwrite, a lock | [`run_dir`] |
 //! | the LR range test | [`lr_find`] |
 //!
 //! ```
@@ -63,10 +66,13 @@ pub mod learner_averaging;
 pub mod loss;
 pub mod lr_find;
 pub mod manifest;
+pub mod memory;
 pub mod metrics;
+pub mod panic_guard;
 pub mod preempt;
 pub mod progress;
 pub mod rng;
+pub mod run_dir;
 pub mod run_identity;
 pub mod schedules;
 pub mod setup;

@@ -82,6 +82,8 @@ pub fn prepare(cfg: &RunConfig, choice: DeviceChoice) -> Result<Prepared, TrainE
         .model
         .model_config(&data.shape)
         .map_err(|msg| TrainError::Config { path: data.train_path.clone(), msg })?;
+    // Before any tensor exists: a model too large is refused here, not by the allocator.
+    crate::memory::check_run(cfg, &model_cfg, &data)?;
     let device = make_device(choice, cfg.dtype)?.autodiff();
     // Seeded and initialised under one lock: same config + seed → same weights, even with
     // other runs in the process.

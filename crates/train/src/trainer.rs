@@ -31,6 +31,8 @@ pub struct RunOptions {
     /// Continue the run in `out_dir` from its newest intact checkpoint (see
     /// [`checkpoint::open_run`]).
     pub resume: bool,
+    /// Replace a run already in `out_dir` (without it, a fresh run there is refused).
+    pub overwrite: bool,
 }
 
 /// What a finished run returns (the same numbers as `metrics.jsonl`).
@@ -73,6 +75,7 @@ impl RunSummary {
 pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainError> {
     let choice = opts.device.unwrap_or(cfg.device);
     let start = Instant::now();
+    crate::run_dir::precheck(&opts.out_dir, opts.overwrite, opts.resume)?;
     let prepared = prepare(cfg, choice)?;
     if let (Some(p), false) = (prepared.unigram_perplexity, opts.quiet) {
         eprintln!("unigram baseline perplexity on the validation text: {p:.4}");
@@ -83,6 +86,8 @@ pub fn train(cfg: &RunConfig, opts: &RunOptions) -> Result<RunSummary, TrainErro
 
     // Where to start: fresh, or from the newest checkpoint of the run being resumed.
     let run = opts.out_dir.as_path();
+    // Held until the run returns; the OS releases it if the process dies.
+    let _lock = crate::run_dir::claim(run, opts.overwrite, opts.resume)?;
     let mut state = CheckpointState::fresh(cfg.seed);
     let opened = checkpoint::open_run(run, cfg, choice, opts.resume)?;
     for warning in &opened.warnings {
@@ -163,7 +168,8 @@ fn finish(t: Training, model: Model, unigram_perplexity: Option<f64>, stopped_ea
     Ok(RunSummary { steps: t.steps, epochs: t.epochs, metrics_path, model_path, model, unigram_perplexity, stopped_early, timings, averaged })
 }
 
-/// Default run folder for a config: `runs/<config file stem>`.
+/// Default run folder for a config: `runs/<config file stem>` (the one `--resume` uses; a
+/// fresh run takes [`crate::run_dir::next_free_out_dir`]).
 pub fn default_out_dir(config: &Path) -> PathBuf {
     let stem = config.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "run".into());
     PathBuf::from("runs").join(stem)

@@ -207,7 +207,8 @@ fn run_seed(name: &str, path: &Path, cfg: &RunConfig, k: usize, opts: &CompareOp
     cfg.seed = cfg.seed.wrapping_add(k as u64);
     let dir = opts.out_dir.join("runs").join(name).join(format!("seed-{k}"));
     let started = Instant::now();
-    train(&cfg, &RunOptions { out_dir: dir.clone(), device: opts.device, quiet: true, resume: false })
+    // The compare folder is regenerated as a whole: each seed's run replaces the last one's.
+    train(&cfg, &RunOptions { out_dir: dir.clone(), device: opts.device, quiet: true, resume: false, overwrite: true })
         .map_err(|e| config_err(path, format!("seed {} (run {}/{}): {e}", cfg.seed, k + 1, opts.seeds)))?;
     plot_run(&dir, false)?;
     let wall = started.elapsed();

@@ -7,6 +7,7 @@ mod bench;
 mod bench_apps;
 mod cli;
 mod integrity;
+mod owner;
 mod plot_compare;
 mod optimizer_kinds;
 mod resume;

@@ -23,16 +23,19 @@ pub struct IdxArray {
 /// Reads `path` (raw or gzip).
 pub fn read_idx(path: &Path) -> Result<IdxArray, TrainError> {
     let raw = std::fs::read(path).map_err(|e| err(path, format!("cannot read: {e}")))?;
-    let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(raw.as_slice())
-            .read_to_end(&mut out)
-            .map_err(|e| err(path, format!("gzip data is corrupt or truncated ({e})")))?;
-        out
-    } else {
-        raw
-    };
-    parse_idx(&bytes, path)
+    decode_idx(&raw, path)
+}
+
+/// A file's bytes, raw or gzip, as an IDX array; `path` only names the file in errors.
+pub fn decode_idx(raw: &[u8], path: &Path) -> Result<IdxArray, TrainError> {
+    if !raw.starts_with(&[0x1f, 0x8b]) {
+        return parse_idx(raw, path);
+    }
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(raw)
+        .read_to_end(&mut out)
+        .map_err(|e| err(path, format!("gzip data is corrupt or truncated ({e})")))?;
+    parse_idx(&out, path)
 }
 
 /// Parses IDX bytes (already decompressed); `path` only names the file in errors.
@@ -96,8 +99,12 @@ pub fn write_idx(path: &Path, dims: &[usize], data: &[u8], gzip: bool) -> std::i
 /// Images `[N, H, W]` and labels `[N]` → a table of `H·W` pixels in `[0, 1]` and a `label`
 /// target. Returns the image size too.
 pub fn load_idx(images: &Path, labels: &Path) -> Result<(Table, [usize; 2]), TrainError> {
-    let im = read_idx(images)?;
-    let lb = read_idx(labels)?;
+    idx_table(read_idx(images)?, read_idx(labels)?, images, labels)
+}
+
+/// Decoded images `im` and labels `lb` → the table and image size of [`load_idx`]; the paths
+/// only name the files in errors.
+pub fn idx_table(im: IdxArray, lb: IdxArray, images: &Path, labels: &Path) -> Result<(Table, [usize; 2]), TrainError> {
     if im.dims.len() != 3 {
         return Err(err(images, format!("expected images with 3 dimensions [N, height, width], found {:?}", im.dims)));
     }

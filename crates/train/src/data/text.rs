@@ -21,6 +21,11 @@ pub struct Corpus {
 impl Corpus {
     pub fn load(path: &Path) -> Result<Self, TrainError> {
         let bytes = std::fs::read(path).map_err(|e| err(path, format!("cannot read: {e}")))?;
+        Self::from_bytes(bytes, path)
+    }
+
+    /// A file's bytes, which must be UTF-8; `path` only names the file in errors.
+    pub fn from_bytes(bytes: Vec<u8>, path: &Path) -> Result<Self, TrainError> {
         let text = String::from_utf8(bytes).map_err(|e| err(path, format!("not UTF-8 text ({e})")))?;
         Ok(Self::from_text(&text))
     }

@@ -13,7 +13,7 @@ use descent_train::{train, RunConfig, RunOptions, RunSummary};
 
 fn run_toml(toml: &str, dir: &Path, device: Option<DeviceChoice>) -> RunSummary {
     let cfg = RunConfig::parse(toml, Path::new("apps.toml")).unwrap_or_else(|e| panic!("{e}"));
-    let opts = RunOptions { out_dir: dir.join("out"), device, quiet: true, resume: false };
+    let opts = RunOptions { out_dir: dir.join("out"), device, quiet: true, ..Default::default() };
     train(&cfg, &opts).unwrap_or_else(|e| panic!("{e}"))
 }
 

@@ -4,4 +4,6 @@
 
 mod apps;
 mod classify;
+mod fuzz;
+mod memory;
 mod timings;
