@@ -116,7 +116,7 @@ fn run_app(app: &str, opts: &AppsOptions) -> anyhow::Result<AppLine> {
     }
     let load_s = start.elapsed().as_secs_f64();
     let dir = std::env::temp_dir().join(format!("descent-bench-apps-{}-{app}", std::process::id()));
-    let run_opts = RunOptions { out_dir: dir.clone(), device: Some(opts.device), quiet: true, resume: false };
+    let run_opts = RunOptions { out_dir: dir.clone(), device: Some(opts.device), quiet: true, resume: false, ..Default::default() };
     let result = train(&cfg, &run_opts);
     let total_s = start.elapsed().as_secs_f64();
     let since_t0_s = since_t0();

@@ -273,7 +273,7 @@ impl CheckpointFixture {
     }
 
     fn newest(&self) -> PathBuf {
-        checkpoint::list(&self.run).unwrap().pop().unwrap().1
+        checkpoint::list(&self.run).unwrap().pop().unwrap()
     }
 
     /// A copy of the run, unfinished again (as if killed in epoch 3), with `file` of its newest
@@ -301,14 +301,25 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// Loads a checkpoint folder as `--resume` does: its state, then model, optimizer, schedules.
+/// Loads a checkpoint folder as `--resume` does after its manifest check: its state, then
+/// model, optimizer, schedules. The damaged bytes are handed over as if their manifest matched
+/// them (a checkpoint written damaged), so the decoders behind the CRC check are what is fuzzed.
 fn load_checkpoint(cfg: &RunConfig, dir: &Path) -> Result<(), TrainError> {
     let text = std::fs::read(dir.join(checkpoint::STATE)).map_err(|e| TrainError::Device(e.to_string()))?;
-    serde_json::from_slice::<CheckpointState>(&text)
+    let state = serde_json::from_slice::<CheckpointState>(&text)
         .map_err(|e| TrainError::Output { path: dir.join(checkpoint::STATE), msg: e.to_string() })?;
+    let mut files = descent_train::manifest::VerifiedFiles::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| TrainError::Device(e.to_string()))? {
+        let path = entry.map_err(|e| TrainError::Device(e.to_string()))?.path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).map_err(|e| TrainError::Device(e.to_string()))?;
+            files.insert(path.file_name().unwrap_or_default().to_string_lossy().into_owned(), bytes);
+        }
+    }
+    let verified = checkpoint::Verified { dir: dir.to_path_buf(), files, state };
     let prepared = prepare(cfg, cfg.device)?;
     let (stepper, mut schedules) = Stepper::build(cfg, &prepared.model)?;
-    checkpoint::restore(dir, prepared.model, stepper.optim, schedules.named_mut()).map(|_| ())
+    checkpoint::restore(&verified, prepared.model, stepper.optim, schedules.named_mut()).map(|_| ())
 }
 
 fn checkpoint_target(fixture: Arc<CheckpointFixture>) -> Target {
