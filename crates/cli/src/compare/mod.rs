@@ -88,6 +88,8 @@ pub struct SeedRun {
     /// The last epoch's `train_loss` (NaN if not finite).
     pub final_train_loss: f64,
     pub final_valid_loss: Option<f64>,
+    /// The last epoch's `avg_valid_loss` (`[averaging]` runs).
+    pub final_avg_valid_loss: Option<f64>,
     /// The last step of the first epoch whose `train_loss` ≤ the target.
     pub steps_to_target: Option<u64>,
 }
@@ -108,6 +110,8 @@ pub struct ConfigSummary {
     pub final_train_loss: MeanStd,
     /// Over the seeds whose last epoch has a `valid_loss`; `None` when none has.
     pub final_valid_loss: Option<MeanStd>,
+    /// The weight average's, over the seeds that have one (`[averaging]`).
+    pub final_avg_valid_loss: Option<MeanStd>,
     /// Mean over the seeds that reached the target.
     pub steps_to_target: Option<f64>,
     pub seeds_reached: usize,
@@ -233,6 +237,7 @@ fn run_seed(name: &str, path: &Path, cfg: &RunConfig, k: usize, opts: &CompareOp
         total_steps,
         final_train_loss: last.and_then(|e| e.train_loss).unwrap_or(f64::NAN),
         final_valid_loss: last.and_then(|e| e.valid_loss),
+        final_avg_valid_loss: last.and_then(|e| e.avg_valid_loss),
         epochs: log.epochs,
         steps_to_target: None,
     })
@@ -285,6 +290,7 @@ fn row(name: String, config: PathBuf, mut runs: Vec<SeedRun>, final_train: Optio
     ConfigSummary {
         final_train_loss: final_train.unwrap_or(MeanStd { mean: f64::NAN, std: f64::NAN, n: 0 }),
         final_valid_loss: MeanStd::of(&valid),
+        final_avg_valid_loss: MeanStd::of(&runs.iter().filter_map(|r| r.final_avg_valid_loss).collect::<Vec<_>>()),
         steps_to_target,
         seeds_reached: reached.len(),
         secs_to_target,

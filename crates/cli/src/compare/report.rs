@@ -105,7 +105,8 @@ pub(super) fn render_markdown(report: &CompareReport, opts: &CompareOptions, bes
         md.push_str(&format!("- target loss: {target} (--target-loss)\n"));
     }
     md.push_str(
-        "- final losses: the last epoch's `train_loss` / `valid_loss`, mean ± sample standard deviation over seeds\n\
+        "- final losses: the last epoch's `train_loss` / `valid_loss`, mean ± sample standard deviation over seeds; \
+         with `[averaging]` the valid cell adds the weight average's (`avg_valid_loss`)\n\
          - steps to target: the step that ends the first epoch whose `train_loss` ≤ target, mean over the seeds that reached it (k/N); \
          time to target: those steps × the run's wall time per step\n\
          - wall time: measured around `train()`, so it includes loading the data and writing the run folder\n\n",
@@ -113,7 +114,10 @@ pub(super) fn render_markdown(report: &CompareReport, opts: &CompareOptions, bes
     md.push_str("| config | final train loss | final valid loss | steps to target | time to target | time/step (µs) | total steps |\n");
     md.push_str("|---|---|---|---|---|---|---|\n");
     for r in &report.rows {
-        let valid = r.final_valid_loss.map_or("—".into(), |m| m.to_string());
+        let mut valid = r.final_valid_loss.map_or("—".into(), |m| m.to_string());
+        if let Some(avg) = r.final_avg_valid_loss {
+            valid.push_str(&format!("; average {avg}"));
+        }
         let steps = match r.steps_to_target {
             Some(s) => format!("{} ({}/{n})", format_sig(s, 4), r.seeds_reached),
             None => format!("— (0/{n})"),

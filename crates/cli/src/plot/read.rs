@@ -24,6 +24,8 @@ pub struct EpochPoint {
     pub end_step: u64,
     pub train_loss: Option<f64>,
     pub valid_loss: Option<f64>,
+    /// The weight average's validation loss (`[averaging]` runs).
+    pub avg_valid_loss: Option<f64>,
     pub lr: Option<f64>,
 }
 
@@ -67,6 +69,7 @@ pub fn parse_metrics(text: &str, path: &Path) -> Result<MetricsLog, TrainError> 
                     end_step: last_step.unwrap_or(step_sum),
                     train_loss: finite(e.train_loss),
                     valid_loss: e.valid_loss.and_then(finite),
+                    avg_valid_loss: e.avg_valid_loss.and_then(finite),
                     lr: finite(e.lr),
                 });
             }
