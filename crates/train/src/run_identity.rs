@@ -38,7 +38,7 @@ fn epochs(identity: &Value) -> Option<u64> {
 }
 
 /// Why the current identity `now` cannot continue the run that began as `saved`, naming the
-/// first key that changed ("[optimizer] lr changed from 0.1 to 0.2 since this run began").
+/// first key that changed ("\[optimizer\] lr changed from 0.1 to 0.2 since this run began").
 /// `Ok(Some((old, new)))` when only `epochs` grew.
 pub fn compare(saved: &Value, now: &Value) -> Result<Option<(u64, u64)>, String> {
     let (old, new) = (epochs(saved), epochs(now));
