@@ -117,12 +117,7 @@ impl Optimizer for AdamWScheduleFree {
             .sqrt()
             .add_scalar(self.eps);
         let grad = grad / denom;
-        let grad = if self.weight_decay != 0.0 {
-            grad + y.clone().mul_scalar(self.weight_decay)
-        } else {
-            grad
-        };
-        let (y, z) = interpolate(y, z, grad, beta1, &s);
+        let (y, z) = interpolate(y, z, grad, self.weight_decay, beta1, &s);
         let state = ScheduleFreeState {
             k: k + 1,
             lr_max: s.lr_max,

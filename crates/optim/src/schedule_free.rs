@@ -86,14 +86,17 @@ impl Weighting {
     }
 }
 
-/// y ← lerp(y, z, c);  y ← y + γ·(β(1 − c) − 1)·g;  z ← z − γ·g.
+/// g ← g + λ·y (decay at y, skipped for λ = 0);  y ← lerp(y, z, c);
+/// y ← y + γ·(β(1 − c) − 1)·g;  z ← z − γ·g.
 pub(crate) fn interpolate<const D: usize>(
     y: Tensor<D>,
     z: Tensor<D>,
     g: Tensor<D>,
+    weight_decay: f64,
     beta: f64,
     s: &StepScalars,
 ) -> (Tensor<D>, Tensor<D>) {
+    let g = if weight_decay != 0.0 { g + y.clone().mul_scalar(weight_decay) } else { g };
     let y = lerp(y, z.clone(), s.ckp1);
     let y = y + g.clone().mul_scalar(s.lr * (beta * (1.0 - s.ckp1) - 1.0));
     let z = z - g.mul_scalar(s.lr);

@@ -102,12 +102,7 @@ impl Optimizer for SgdScheduleFree {
             None => (0, -1.0, 0.0, y.clone()),
         };
         let s = self.weighting.scalars(lr, k, lr_max, weight_sum);
-        let grad = if self.weight_decay != 0.0 {
-            grad + y.clone().mul_scalar(self.weight_decay)
-        } else {
-            grad
-        };
-        let (y, z) = interpolate(y, z, grad, self.momentum, &s);
+        let (y, z) = interpolate(y, z, grad, self.weight_decay, self.momentum, &s);
         let state = ScheduleFreeState {
             k: k + 1,
             lr_max: s.lr_max,
