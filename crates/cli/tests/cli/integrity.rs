@@ -305,10 +305,29 @@ fn more_epochs_continue_an_unfinished_run_and_other_changes_are_refused_by_name(
     assert_same(&reference, &out, "epochs raised from 4 to 6 on resume");
 }
 
+/// `prlimit` (util-linux) is there to set a file-size limit; says so when it is not.
+fn prlimit_available() -> bool {
+    let there = Command::new("prlimit").arg("--version").output().is_ok();
+    if !there {
+        println!("skipped: prlimit (util-linux) is not installed");
+    }
+    there
+}
+
+/// `descent train --quiet --config CONFIG --out OUT` under a file-size limit of `bytes`.
+fn train_under_fsize(bytes: u64, config: &Path, out: &Path) -> Output {
+    Command::new("prlimit")
+        .arg(format!("--fsize={bytes}"))
+        .args([env!("CARGO_BIN_EXE_descent"), "train", "--quiet", "--config", s(config), "--out", s(out)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn a_file_size_limit_gives_a_clear_error_and_the_run_resumes_to_identical_bytes() {
-    if Command::new("prlimit").arg("--version").output().is_err() {
-        println!("skipped: prlimit (util-linux) is not installed");
+    if !prlimit_available() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -317,12 +336,7 @@ fn a_file_size_limit_gives_a_clear_error_and_the_run_resumes_to_identical_bytes(
     run_ok(&config, &["--out", s(&reference)]);
     let out = dir.path().join("run");
     // metrics.jsonl ends near 90 kB (≈75 bytes a step): 40 000 bytes stop it in epoch 3.
-    let o = Command::new("prlimit")
-        .args(["--fsize=40000", env!("CARGO_BIN_EXE_descent"), "train", "--quiet", "--config", s(&config), "--out", s(&out)])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap();
+    let o = train_under_fsize(40000, &config, &out);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -337,8 +351,7 @@ fn a_file_size_limit_gives_a_clear_error_and_the_run_resumes_to_identical_bytes(
 
 #[test]
 fn a_file_size_limit_during_a_checkpoint_write_leaves_no_half_written_checkpoint() {
-    if Command::new("prlimit").arg("--version").output().is_err() {
-        println!("skipped: prlimit (util-linux) is not installed");
+    if !prlimit_available() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -352,12 +365,7 @@ fn a_file_size_limit_during_a_checkpoint_write_leaves_no_half_written_checkpoint
     let reference = dir.path().join("reference");
     run_ok(&config, &["--out", s(&reference)]);
     let out = dir.path().join("run");
-    let o = Command::new("prlimit")
-        .args(["--fsize=2500", env!("CARGO_BIN_EXE_descent"), "train", "--quiet", "--config", s(&config), "--out", s(&out)])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap();
+    let o = train_under_fsize(2500, &config, &out);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
