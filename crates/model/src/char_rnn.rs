@@ -77,14 +77,9 @@ pub struct CharRnn {
 impl CharRnn {
     /// `x: [B, T]` character ids → next-character logits `[B, vocab]`.
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        let [b, t] = x.dims();
         let e = self.embed.forward(x.int());
         let last: Tensor<2> = match &self.rnn {
-            Rnn::Gru(g) => {
-                let h = g.forward(e, None);
-                let d = h.dims()[2];
-                h.slice([0..b, t - 1..t, 0..d]).reshape([b, d])
-            }
+            Rnn::Gru(g) => crate::recurrent::gru_last(g, e),
             Rnn::Lstm(l) => l.forward(e, None).1.hidden,
         };
         self.head.forward(last)

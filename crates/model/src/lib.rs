@@ -11,6 +11,8 @@
 //! | a small CNN for digit images | [`cnn`] |
 //! | matrix factorisation (user and item embeddings, biases) | [`mf`] |
 //! | a character-level GRU / LSTM | [`char_rnn`] |
+//! | the GRU's last hidden state in few, large ops | [`recurrent`] |
+//! | exp, sigmoid, tanh for f32 that vectorise | [`fast_math`] |
 //! | one type for all, chosen by `kind` | [`model`] |
 //! | parameter and activation counts from a config, before any allocation | [`size`] |
 //! | PyTorch weights in and out (safetensors) | [`weights`] |
@@ -19,9 +21,11 @@ pub mod activation;
 pub mod char_rnn;
 pub mod cnn;
 pub mod error;
+pub mod fast_math;
 pub mod mf;
 pub mod mlp;
 pub mod model;
+pub mod recurrent;
 pub mod size;
 pub mod weights;
 
