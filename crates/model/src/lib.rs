@@ -13,6 +13,7 @@
 //! | a character-level GRU / LSTM | [`char_rnn`] |
 //! | the GRU's last hidden state in few, large ops | [`recurrent`] |
 //! | exp, sigmoid, tanh for f32 that vectorise | [`fast_math`] |
+//! | whether a device is the CPU (flex) one | [`flex`] |
 //! | one type for all, chosen by `kind` | [`model`] |
 //! | parameter and activation counts from a config, before any allocation | [`size`] |
 //! | PyTorch weights in and out (safetensors) | [`weights`] |
@@ -22,6 +23,7 @@ pub mod char_rnn;
 pub mod cnn;
 pub mod error;
 pub mod fast_math;
+pub mod flex;
 pub mod mf;
 pub mod mlp;
 pub mod model;

@@ -27,8 +27,9 @@
 use burn::nn::activation::Activation;
 use burn::nn::Gru;
 use burn::tensor::activation::{sigmoid, tanh};
-use burn::backend::{DeviceOps, DispatchDeviceId};
-use burn::tensor::{DType, Device, Tensor, TensorData};
+use burn::tensor::{DType, Tensor, TensorData};
+
+use crate::flex::on_flex;
 
 /// Whether [`gru_last`] computes exactly this GRU: PyTorch's variant (reset after the hidden
 /// matmul), sigmoid gates, tanh candidate, no clipping — what [`GruConfig`](burn::nn::GruConfig)
@@ -88,13 +89,6 @@ fn tensor_gates(xp: Tensor<2>, hp: Tensor<2>, h_t: Tensor<2>) -> Tensor<2> {
     let n = tanh(xp.slice([0..b, 2 * h..3 * h]) + r.mul(hp.slice([0..b, 2 * h..3 * h])));
     let one_minus_z = z.clone().neg().add_scalar(1.0);
     n.mul(one_minus_z) + z.mul(h_t)
-}
-
-/// Whether `device` is Burn's flex CPU device (with or without autodiff), whose tensors are
-/// host memory: reading them is a copy, not a transfer.
-pub fn on_flex(device: &Device) -> bool {
-    // burn-dispatch puts the backend's id in the upper 8 bits of a device's type id.
-    device.as_dispatch().id().type_id >> 8 == DispatchDeviceId::Flex as u16
 }
 
 /// The gates of one step computed on the host in one pass ([`gate_step`]: vectorised sigmoid

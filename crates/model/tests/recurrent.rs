@@ -99,8 +99,9 @@ fn other_grus_go_through_burns_forward_unchanged() {
 }
 
 #[test]
+#[allow(deprecated)] // Device::ndarray: the other CPU backend, still the one to tell apart here
 fn the_fused_gates_run_on_flex_only() {
-    use descent_model::recurrent::on_flex;
+    use descent_model::flex::on_flex;
     assert!(on_flex(&Device::flex()));
     assert!(on_flex(&device()));
     assert!(!on_flex(&Device::ndarray()));
