@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""PyTorch twin of examples/configs/text-char.toml: a character GRU on data/tiny_corpus.txt.
+"""PyTorch twin of examples/configs/text-char.toml: a character GRU on data/tiny_corpus.txt
+(or an LSTM, for a config with cell = "lstm").
 
 Data as descent's text.rs: the vocabulary is the corpus's distinct characters, sorted; each
 row is the `context` (24) previous character ids and the next character's id; the last
@@ -21,15 +22,16 @@ import common
 
 
 class CharRnn(torch.nn.Module):
-    def __init__(self, vocab, embed, hidden):
+    def __init__(self, vocab, embed, hidden, cell):
         super().__init__()
         self.embed = torch.nn.Embedding(vocab, embed)
-        self.rnn = torch.nn.GRU(embed, hidden, batch_first=True)
+        rnn = torch.nn.LSTM if cell == "lstm" else torch.nn.GRU
+        self.rnn = rnn(embed, hidden, batch_first=True)
         self.head = torch.nn.Linear(hidden, vocab)
 
     def forward(self, x):
-        _, h = self.rnn(self.embed(x))
-        return self.head(h[-1])
+        out, _ = self.rnn(self.embed(x))
+        return self.head(out[:, -1])
 
 
 def load(path, context, valid_fraction):
@@ -55,7 +57,8 @@ def load(path, context, valid_fraction):
 def main():
     args, cfg = common.parse_args("text-char")
     m, d = cfg["model"], cfg["data"]
-    assert m.get("cell", "gru") == "gru", "the twin is the GRU model"
+    cell = m.get("cell", "gru")
+    assert cell in ("gru", "lstm"), f"cell = {cell!r}: the twin has gru and lstm"
     path = os.path.normpath(os.path.join(cfg["_dir"], d["train"]))
     data, vocab, load_s = load(path, d["context"], d["valid_fraction"])
     ce = torch.nn.CrossEntropyLoss()
@@ -63,7 +66,7 @@ def main():
         "text-char",
         cfg,
         data,
-        lambda: CharRnn(vocab, m["embed"], m["hidden"]),
+        lambda: CharRnn(vocab, m["embed"], m["hidden"], cell),
         lambda model, xb, yb: ce(model(xb), yb),
         ce,
         True,

@@ -79,8 +79,8 @@ impl CharRnn {
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         let e = self.embed.forward(x.int());
         let last: Tensor<2> = match &self.rnn {
-            Rnn::Gru(g) => crate::recurrent::gru_last(g, e),
-            Rnn::Lstm(l) => l.forward(e, None).1.hidden,
+            Rnn::Gru(g) => crate::gru::gru_last(g, e),
+            Rnn::Lstm(l) => crate::lstm::lstm_last(l, e),
         };
         self.head.forward(last)
     }

@@ -11,9 +11,10 @@
 //! | a small CNN for digit images | [`cnn`] |
 //! | matrix factorisation (user and item embeddings, biases) | [`mf`] |
 //! | a character-level GRU / LSTM | [`char_rnn`] |
-//! | the GRU's last hidden state in few, large ops | [`recurrent`] |
+//! | the GRU's and the LSTM's last hidden state in few, large ops | [`gru`], [`lstm`] |
 //! | exp, sigmoid, tanh for f32 that vectorise | [`fast_math`] |
 //! | whether a device is the CPU (flex) one | [`flex`] |
+//! | gates on the host, linked to autodiff by their derivatives | [`gates`] |
 //! | one type for all, chosen by `kind` | [`model`] |
 //! | parameter and activation counts from a config, before any allocation | [`size`] |
 //! | PyTorch weights in and out (safetensors) | [`weights`] |
@@ -24,10 +25,12 @@ pub mod cnn;
 pub mod error;
 pub mod fast_math;
 pub mod flex;
+pub mod gates;
 pub mod mf;
 pub mod mlp;
 pub mod model;
-pub mod recurrent;
+pub mod gru;
+pub mod lstm;
 pub mod size;
 pub mod weights;
 

@@ -1,0 +1,115 @@
+//! Recurrent gates computed on the host in one pass, joined to Burn's autodiff graph by their
+//! local derivatives — what [`gru`](crate::gru) and [`lstm`](crate::lstm) share.
+//!
+//! A cell step maps inputs `u_k` (pre-activations, previous states) to a new state `s'`. The
+//! host kernel computes `s'` and, alongside, each `∂s'/∂u_k` (elementwise: every gate is
+//! elementwise). [`link`] then builds
+//!
+//! `s' = value + Σ_k (u_k − stop(u_k)) ⊙ ∂s'/∂u_k`.
+//!
+//! Each `u − stop(u)` is exactly zero (for finite `u`), so the result is the kernel's value to
+//! the bit; its gradient is the chain rule through the gates, with derivatives from the same
+//! pass instead of Burn's backward ops (whose `tanh` backward computes `tanh` again). Inputs
+//! that are not finite make the kernel decline (`∞ − ∞` would not be zero); the caller then
+//! uses Burn's ops.
+
+use burn::tensor::{DType, Tensor, TensorData};
+
+/// f32 or f64 with the gate functions a kernel uses, over slices in place.
+pub(crate) trait GateFloat: Copy + burn::tensor::Element + std::ops::Add<Output = Self> + std::ops::Sub<Output = Self> + std::ops::Mul<Output = Self> {
+    const ONE: Self;
+    const ZERO: Self;
+    fn sigmoid_all(v: &mut [Self]);
+    fn tanh_all(v: &mut [Self]);
+    fn all_finite(v: &[Self]) -> bool;
+}
+
+impl GateFloat for f32 {
+    const ONE: Self = 1.0;
+    const ZERO: Self = 0.0;
+    fn sigmoid_all(v: &mut [Self]) {
+        crate::fast_math::sigmoid_slice(v)
+    }
+    fn tanh_all(v: &mut [Self]) {
+        crate::fast_math::tanh_slice(v)
+    }
+    fn all_finite(v: &[Self]) -> bool {
+        v.iter().fold(true, |ok, x| ok & x.is_finite())
+    }
+}
+
+/// f64 keeps libm and Burn's own sigmoid formula: f64 runs are the reference, and its
+/// values equal Burn's ops to the bit.
+impl GateFloat for f64 {
+    const ONE: Self = 1.0;
+    const ZERO: Self = 0.0;
+    fn sigmoid_all(v: &mut [Self]) {
+        for x in v {
+            *x = if *x >= 0.0 { 1.0 / (1.0 + (-*x).exp()) } else { x.exp() / (1.0 + x.exp()) };
+        }
+    }
+    fn tanh_all(v: &mut [Self]) {
+        for x in v {
+            *x = x.tanh();
+        }
+    }
+    fn all_finite(v: &[Self]) -> bool {
+        v.iter().fold(true, |ok, x| ok & x.is_finite())
+    }
+}
+
+/// A cell step's host kernel: `M` row-major `[B, ·]` inputs in, `N` `(values, columns)`
+/// outputs out (the new states and their derivatives), `None` to decline.
+pub(crate) trait HostKernel<const M: usize, const N: usize> {
+    fn run<E: GateFloat>(&self, inputs: [&[E]; M]) -> Option<[(Vec<E>, usize); N]>;
+}
+
+/// Runs `kernel` on the host copies of `inputs` (f32 or f64, `[B, ·]` each) and gives its
+/// outputs back as constant tensors on the inputs' device. `None` for another dtype or when
+/// the kernel declines.
+pub(crate) fn on_host<const M: usize, const N: usize>(kernel: &impl HostKernel<M, N>, inputs: [&Tensor<2>; M]) -> Option<[Tensor<2>; N]> {
+    let device = inputs[0].device();
+    let dtype = inputs[0].dtype();
+    let rows = inputs[0].dims()[0];
+    let data = inputs.map(|t| t.clone().detach().into_data());
+    fn go<E: GateFloat, const M: usize, const N: usize>(k: &impl HostKernel<M, N>, data: &[TensorData; M]) -> Option<[(Vec<E>, usize); N]> {
+        let mut slices: [&[E]; M] = [&[]; M];
+        for (s, d) in slices.iter_mut().zip(data) {
+            *s = d.as_slice().ok()?;
+        }
+        k.run(slices)
+    }
+    let to_tensor = |d: TensorData| Tensor::<2>::from_data(d, (&device, dtype));
+    Some(match dtype {
+        DType::F32 => go::<f32, M, N>(kernel, &data)?.map(|(v, cols)| to_tensor(TensorData::new(v, [rows, cols]))),
+        DType::F64 => go::<f64, M, N>(kernel, &data)?.map(|(v, cols)| to_tensor(TensorData::new(v, [rows, cols]))),
+        _ => return None,
+    })
+}
+
+/// `value + Σ (u − stop(u)) ⊙ d` over `terms`, where a term `d` of `G·H` columns (one block per
+/// gate) is summed over its blocks onto the `H` columns of `value`. Outside autodiff: `value`.
+pub(crate) fn link(value: Tensor<2>, terms: Vec<(&Tensor<2>, Tensor<2>)>) -> Tensor<2> {
+    if !value.device().is_autodiff() {
+        return value;
+    }
+    let [b, h] = value.dims();
+    let mut wide: Option<Tensor<2>> = None;
+    let mut out = value;
+    for (u, d) in terms {
+        let term = (u.clone() - u.clone().detach()) * d;
+        if term.dims()[1] == h {
+            out = out + term;
+        } else {
+            wide = Some(match wide {
+                Some(w) => w + term,
+                None => term,
+            });
+        }
+    }
+    if let Some(w) = wide {
+        let g = w.dims()[1] / h;
+        out = out + w.reshape([b, g, h]).sum_dim(1).reshape([b, h]);
+    }
+    out
+}
