@@ -8,7 +8,7 @@
 //! `|x| < 0.625` and `1 − 2 / (e^{2|x|} + 1)` (with the sign of `x`) above.
 //!
 //! Accuracy, measured against `f64` on a grid of 6M points over `[−30, 30]`
-//! (`tests/fast_math.rs`): exp within 0.98 units in the last place, sigmoid 2.3, tanh 1.3 — the
+//! (`tests/model/fast_math.rs`): exp within 0.98 units in the last place, sigmoid 2.3, tanh 1.3 — the
 //! order of the vectorised SLEEF routines PyTorch's CPU kernels use (1 ulp). libm's results differ by those few ulp, so
 //! a model that switches to these moves its numbers at float rounding, not more.
 

@@ -17,7 +17,7 @@
 //! slices, in Burn's order.
 //!
 //! Results: in f64 the value equals Burn's forward to the bit and the gradients to 1e-15
-//! (`tests/recurrent.rs`); in f32 they move at float rounding (fast_math's few ulp, and
+//! (`tests/model/recurrent.rs`); in f32 they move at float rounding (fast_math's few ulp, and
 //! `gemm` may block the wider matrices differently).
 //!
 //! Why not one matmul for all `T` input projections: slicing that `[B·T, 3H]` result per step

@@ -15,7 +15,7 @@
 //! `∂c'/∂c = f`; `∂h'/∂a_k = o(1 − τ²)·∂c'/∂a_k` for `k = i, f, g`, `∂h'/∂a_o = τ·o(1 − o)`,
 //! `∂h'/∂c = o(1 − τ²)·f`.
 //!
-//! The module, its record and its PyTorch weight names are Burn's; `tests/recurrent.rs` holds
+//! The module, its record and its PyTorch weight names are Burn's; `tests/model/recurrent.rs` holds
 //! the result and its gradients to Burn's `Lstm::forward` in f64.
 
 use burn::nn::activation::Activation;
