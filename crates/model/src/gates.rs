@@ -13,6 +13,7 @@
 //! that are not finite make the kernel decline (`∞ − ∞` would not be zero); the caller then
 //! uses Burn's ops.
 
+use burn::nn::GateController;
 use burn::tensor::{DType, Tensor, TensorData};
 
 /// f32 or f64 with the gate functions a kernel uses, over slices in place.
@@ -112,4 +113,48 @@ pub(crate) fn link(value: Tensor<2>, terms: Vec<(&Tensor<2>, Tensor<2>)>) -> Ten
         out = out + w.reshape([b, g, h]).sum_dim(1).reshape([b, h]);
     }
     out
+}
+
+/// The input and hidden projections of all of a cell's gates at once: their weights side by
+/// side (`[d_in, G·H]`, `[H, G·H]`, as PyTorch stores `weight_ih`/`weight_hh` transposed), so a
+/// step is one matmul for each instead of one per gate. Each output column is the same sum
+/// as the gate's own matmul; the bias is added after it, as Burn's gates add theirs.
+pub(crate) struct Projections {
+    w_x: Tensor<2>,
+    w_h: Tensor<2>,
+    b_x: Option<Tensor<2>>,
+    b_h: Option<Tensor<2>>,
+}
+
+impl Projections {
+    pub(crate) fn new(gates: &[&GateController]) -> Self {
+        let cat = |parts: Vec<Tensor<2>>| Tensor::cat(parts, 1);
+        let bias = |pick: fn(&GateController) -> &burn::nn::Linear| -> Option<Tensor<2>> {
+            let parts: Option<Vec<Tensor<1>>> = gates.iter().map(|c| pick(c).bias.as_ref().map(|p| p.val())).collect();
+            parts.map(|p| Tensor::cat(p, 0).unsqueeze())
+        };
+        Self {
+            w_x: cat(gates.iter().map(|c| c.input_transform.weight.val()).collect()),
+            w_h: cat(gates.iter().map(|c| c.hidden_transform.weight.val()).collect()),
+            b_x: bias(|c| &c.input_transform),
+            b_h: bias(|c| &c.hidden_transform),
+        }
+    }
+
+    /// `x·W_x + b_x` for one step's input rows.
+    pub(crate) fn input(&self, x: Tensor<2>) -> Tensor<2> {
+        affine(x.matmul(self.w_x.clone()), &self.b_x)
+    }
+
+    /// `h·W_h + b_h` for the previous state.
+    pub(crate) fn hidden(&self, h: Tensor<2>) -> Tensor<2> {
+        affine(h.matmul(self.w_h.clone()), &self.b_h)
+    }
+}
+
+fn affine(m: Tensor<2>, b: &Option<Tensor<2>>) -> Tensor<2> {
+    match b {
+        Some(b) => m + b.clone(),
+        None => m,
+    }
 }

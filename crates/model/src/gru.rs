@@ -30,7 +30,7 @@ use burn::tensor::activation::{sigmoid, tanh};
 use burn::tensor::Tensor;
 
 use crate::flex::on_flex;
-use crate::gates::{link, on_host, GateFloat, HostKernel};
+use crate::gates::{link, on_host, GateFloat, HostKernel, Projections};
 
 /// Whether [`gru_last`] computes exactly this GRU: PyTorch's variant (reset after the hidden
 /// matmul), sigmoid gates, tanh candidate, no clipping — what [`GruConfig`](burn::nn::GruConfig)
@@ -52,26 +52,13 @@ pub fn gru_last(g: &Gru, x: Tensor<3>) -> Tensor<2> {
         return out.slice([0..b, t.saturating_sub(1)..t, 0..h]).reshape([b, h]);
     }
     let gates = [&g.update_gate, &g.reset_gate, &g.new_gate];
-    let w_x = Tensor::cat(gates.iter().map(|c| c.input_transform.weight.val()).collect(), 1);
-    let w_h = Tensor::cat(gates.iter().map(|c| c.hidden_transform.weight.val()).collect(), 1);
-    let bias = |input: bool| -> Option<Tensor<2>> {
-        let parts: Option<Vec<Tensor<1>>> = gates
-            .iter()
-            .map(|c| if input { &c.input_transform } else { &c.hidden_transform }.bias.as_ref().map(|p| p.val()))
-            .collect();
-        parts.map(|p| Tensor::cat(p, 0).unsqueeze())
-    };
-    let (b_x, b_h) = (bias(true), bias(false));
-    let affine = |m: Tensor<2>, b: &Option<Tensor<2>>| match b {
-        Some(b) => m + b.clone(),
-        None => m,
-    };
+    let proj = Projections::new(&gates);
     let fused = on_flex(&x.device());
     let mut h_t: Tensor<2> = Tensor::zeros([b, h], &x.device());
     for s in 0..t {
         let x_s: Tensor<2> = x.clone().slice([0..b, s..s + 1, 0..d_in]).reshape([b, d_in]);
-        let xp = affine(x_s.matmul(w_x.clone()), &b_x);
-        let hp = affine(h_t.clone().matmul(w_h.clone()), &b_h);
+        let xp = proj.input(x_s);
+        let hp = proj.hidden(h_t.clone());
         h_t = match fused.then(|| fused_gates(&xp, &hp, &h_t)).flatten() {
             Some(next) => next,
             None => tensor_gates(xp, hp, h_t),

@@ -24,7 +24,7 @@ use burn::tensor::activation::{sigmoid, tanh};
 use burn::tensor::Tensor;
 
 use crate::flex::on_flex;
-use crate::gates::{link, on_host, GateFloat, HostKernel};
+use crate::gates::{link, on_host, GateFloat, HostKernel, Projections};
 
 /// Whether [`lstm_last`] computes exactly this LSTM: batch first, forward direction, a
 /// forget gate, sigmoid gates, tanh cell and hidden activations, no clipping — what
@@ -48,27 +48,14 @@ pub fn lstm_last(l: &Lstm, x: Tensor<3>) -> Tensor<2> {
         return l.forward(x, None).1.hidden;
     };
     let gates = [&l.input_gate, forget, &l.cell_gate, &l.output_gate];
-    let w_x = Tensor::cat(gates.iter().map(|c| c.input_transform.weight.val()).collect(), 1);
-    let w_h = Tensor::cat(gates.iter().map(|c| c.hidden_transform.weight.val()).collect(), 1);
-    let bias = |input: bool| -> Option<Tensor<2>> {
-        let parts: Option<Vec<Tensor<1>>> = gates
-            .iter()
-            .map(|c| if input { &c.input_transform } else { &c.hidden_transform }.bias.as_ref().map(|p| p.val()))
-            .collect();
-        parts.map(|p| Tensor::cat(p, 0).unsqueeze())
-    };
-    let (b_x, b_h) = (bias(true), bias(false));
-    let affine = |m: Tensor<2>, b: &Option<Tensor<2>>| match b {
-        Some(b) => m + b.clone(),
-        None => m,
-    };
+    let proj = Projections::new(&gates);
     let fused = on_flex(&x.device());
     let mut h_t: Tensor<2> = Tensor::zeros([b, h], &x.device());
     let mut c_t: Tensor<2> = Tensor::zeros([b, h], &x.device());
     for s in 0..t {
         let x_s: Tensor<2> = x.clone().slice([0..b, s..s + 1, 0..d_in]).reshape([b, d_in]);
         // Burn's gate_product: (x·W_x + b_x) + (h·W_h + b_h).
-        let a = affine(x_s.matmul(w_x.clone()), &b_x) + affine(h_t.clone().matmul(w_h.clone()), &b_h);
+        let a = proj.input(x_s) + proj.hidden(h_t.clone());
         (h_t, c_t) = match fused.then(|| fused_gates(&a, &c_t)).flatten() {
             Some(next) => next,
             None => tensor_gates(a, c_t),
