@@ -128,3 +128,30 @@ fn the_host_gates_run_on_flex_only() {
     assert!(!on_flex(&Device::ndarray()));
     assert!(!on_flex(&Device::ndarray().autodiff()));
 }
+
+/// On a device other than flex the gates are Burn's tensor ops on column slices of the side by
+/// side projections: the same results as Burn's modules there too.
+#[test]
+#[allow(deprecated)] // Device::ndarray: the non-flex CPU device this test needs
+fn other_devices_take_the_tensor_path_with_the_same_results() {
+    let mut d = Device::ndarray().autodiff();
+    if d.configure(FloatDType::F64).is_err() {
+        assert_eq!(d.settings().float_dtype, FloatDType::F64);
+    }
+    assert!(!on_flex(&d));
+    let g = GruConfig::new(5, 7, true).init(&d);
+    let l = LstmConfig::new(5, 7, true).init(&d);
+    let x = Tensor::<3>::random([3, 6, 5], Distribution::Normal(0.0, 1.0), &d).require_grad();
+    let gate_grads = |h: Tensor<2>| {
+        let grads = h.sum().backward();
+        vals(x.grad(&grads).unwrap())
+    };
+    let pairs = [
+        (gru_last(&g, x.clone()), burn_gru_last(&g, x.clone())),
+        (lstm_last(&l, x.clone()), l.forward(x.clone(), None).1.hidden),
+    ];
+    for (ours, burns) in pairs {
+        assert!(max_diff(&vals(ours.clone()), &vals(burns.clone())) <= 1e-14);
+        assert!(max_diff(&gate_grads(ours), &gate_grads(burns)) <= 1e-13);
+    }
+}
