@@ -3,7 +3,7 @@
 //!
 //! A cell step maps inputs `u_k` (pre-activations, previous states) to a new state `s'`. The
 //! host kernel computes `s'` and, alongside, each `∂s'/∂u_k` (elementwise: every gate is
-//! elementwise). [`link`] then builds
+//! elementwise). `link` then builds
 //!
 //! `s' = value + Σ_k (u_k − stop(u_k)) ⊙ ∂s'/∂u_k`.
 //!
