@@ -124,6 +124,9 @@ impl HostKernel<3, 4> for GruStep {
             let (dx_r, dx_n) = dx_rn.split_at_mut(hid);
             let (dh_z, dh_rn) = dh3.split_at_mut(hid);
             let (dh_r, dh_n) = dh_rn.split_at_mut(hid);
+            // Every slice cut to `hid`, so the loop has no bounds checks and vectorises.
+            let (z, r, n, p_n) = (&z[..hid], &r[..hid], &n[..hid], &p_n[..hid]);
+            let (dx_n, dh_n) = (&mut dx_n[..hid], &mut dh_n[..hid]);
             for j in 0..hid {
                 let (z, r, n, h_prev, p_n) = (z[j], r[j], n[j], h_row[j], p_n[j]);
                 let one_minus_z = E::ONE - z;

@@ -105,6 +105,8 @@ impl HostKernel<2, 6> for LstmStep {
             E::tanh_all(g);
             E::sigmoid_all(o);
             let (i, f) = i_f.split_at(hid);
+            // Every slice cut to `hid`, so the loops have no bounds checks.
+            let (i, f, g, o) = (&i[..hid], &f[..hid], &g[..hid], &o[..hid]);
             let c_prev = &c[row * hid..][..hid];
             let c_row = &mut c_out[row * hid..][..hid];
             for j in 0..hid {
