@@ -34,7 +34,7 @@
 use burn::optim::{LearningRate, Optimizer};
 use burn::tensor::{Device, Tensor};
 
-use crate::check::py_float;
+use crate::check::{check_should_be_nonneg, py_float};
 use crate::error::OptimError;
 use crate::parts::{lerp, maximize};
 
@@ -61,30 +61,21 @@ impl AdafactorConfig {
     #[allow(clippy::neg_cmp_op_on_partial_ord)]
     pub fn validate(&self) -> Result<(), OptimError> {
         let fail = |msg: String| Err(OptimError::invalid(msg));
-        if !(0.0 <= self.lr) {
-            return fail(format!("Learning rate should be >= 0 but is: {}", py_float(self.lr)));
-        }
+        check_should_be_nonneg("Learning rate", self.lr)?;
         if !(0.0 >= self.beta2_decay) {
             return fail(format!("beta2_decay should be <= 0 but is: {}", py_float(self.beta2_decay)));
         }
         if let Some(eps1) = self.eps[0] {
-            if !(0.0 <= eps1) {
-                return fail(format!("epsilon1 should be >= 0 but is: {}", py_float(eps1)));
-            }
+            check_should_be_nonneg("epsilon1", eps1)?;
         }
         let Some(eps2) = self.eps[1] else {
             return fail("epsilon2 must be a number, not None".into());
         };
-        if !(0.0 <= eps2) {
-            return fail(format!("epsilon2 should be >= 0 but is: {}", py_float(eps2)));
-        }
+        check_should_be_nonneg("epsilon2", eps2)?;
         if !(1.0 <= self.d) {
             return fail(format!("Clipping threshold d should be >= 1 but is: {}", py_float(self.d)));
         }
-        if !(0.0 <= self.weight_decay) {
-            return fail(format!("weight_decay should be >= 0 but is: {}", py_float(self.weight_decay)));
-        }
-        Ok(())
+        check_should_be_nonneg("weight_decay", self.weight_decay)
     }
 
     pub fn build(&self) -> Result<Adafactor, OptimError> {

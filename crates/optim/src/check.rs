@@ -80,6 +80,16 @@ pub(crate) fn check_nonneg(name: &str, x: f64) -> Result<(), OptimError> {
     Ok(())
 }
 
+/// `{name} should be >= 0 but is: {x}` unless `0 ≤ x`: the wording of torch's newer optimizers
+/// (Adafactor, Muon) for what [`check_nonneg`] says in the older one's.
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
+pub(crate) fn check_should_be_nonneg(name: &str, x: f64) -> Result<(), OptimError> {
+    if !(0.0 <= x) {
+        return Err(OptimError::invalid(format!("{name} should be >= 0 but is: {}", py_float(x))));
+    }
+    Ok(())
+}
+
 /// Rejects NaN and ±inf (PyTorch does not check; they make every later lr NaN or inf).
 pub(crate) fn check_finite(class: &str, name: &str, value: f64) -> Result<(), OptimError> {
     if value.is_finite() {

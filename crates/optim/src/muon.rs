@@ -40,7 +40,7 @@
 use burn::optim::{LearningRate, Optimizer};
 use burn::tensor::{Device, Tensor};
 
-use crate::check::py_float;
+use crate::check::check_should_be_nonneg;
 use crate::error::OptimError;
 use crate::hyper::HyperParam;
 use crate::parts::lerp;
@@ -67,19 +67,11 @@ optim_config! {
 
 impl MuonConfig {
     /// PyTorch's checks (the constructor's, and `ns_steps < 100` from its step), its messages.
-    // `!(0 <= x)` rather than `x < 0`: NaN must fail, as torch's `not 0.0 <= x` does.
-    #[allow(clippy::neg_cmp_op_on_partial_ord)]
     pub fn validate(&self) -> Result<(), OptimError> {
         let fail = |msg: String| Err(OptimError::invalid(msg));
-        if !(0.0 <= self.lr) {
-            return fail(format!("Learning rate should be >= 0 but is: {}", py_float(self.lr)));
-        }
-        if !(0.0 <= self.momentum) {
-            return fail(format!("momentum should be >= 0 but is: {}", py_float(self.momentum)));
-        }
-        if !(0.0 <= self.weight_decay) {
-            return fail(format!("weight decay should be >= 0 but is: {}", py_float(self.weight_decay)));
-        }
+        check_should_be_nonneg("Learning rate", self.lr)?;
+        check_should_be_nonneg("momentum", self.momentum)?;
+        check_should_be_nonneg("weight decay", self.weight_decay)?;
         if let Some(f) = &self.adjust_lr_fn {
             if !ADJUST_LR_FNS.contains(&f.as_str()) {
                 return fail(format!("Adjust learning rate function {f} is not supported"));
