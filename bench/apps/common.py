@@ -30,6 +30,10 @@ T_START = float(os.environ.get("BENCH_T0") or time.time())
 
 import torch  # noqa: E402  (after T_START: importing torch is part of the start-up cost)
 
+# One definition of the machine's name for both benches: bench/torch_bench.py's.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from torch_bench import cpu_model  # noqa: E402,F401  (table.py imports it from here)
+
 REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 MASK64 = (1 << 64) - 1
 
@@ -47,17 +51,6 @@ def parse_args(app):
     if args.epochs is not None:
         cfg["epochs"] = args.epochs
     return args, cfg
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
 
 
 class SplitMix64:
