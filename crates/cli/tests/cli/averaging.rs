@@ -1,20 +1,6 @@
 //! `[averaging]` and the schedules MultiplicativeLR / SWALR through the `descent` binary.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn descent(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_descent")).args(args).output().unwrap()
-}
-
-fn ok(o: &Output) -> String {
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
+use crate::common::{descent, ok, root};
 
 /// examples/configs/seed-ema.toml trains, writes the average, and logs its validation loss
 /// every epoch; this run's EMA (decay 0.99) ends below the noisy SGD iterate (measured:

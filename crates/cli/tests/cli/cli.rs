@@ -1,15 +1,9 @@
 //! The `descent` binary end to end: determinism, the wgpu path, and bad input.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn descent(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_descent")).args(args).output().unwrap()
-}
+use crate::common::{descent, root};
 
 fn train(config: &Path, out: &Path, extra: &[&str]) -> Output {
     let mut args = vec!["train", "--quiet", "--config", config.to_str().unwrap(), "--out", out.to_str().unwrap()];

@@ -6,6 +6,7 @@ mod bad_inputs;
 mod bench;
 mod bench_apps;
 mod cli;
+mod common;
 mod integrity;
 mod owner;
 mod plot_compare;

@@ -5,9 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use crate::common::root;
 
 /// A seed-task run with `batching` and `optimizer` (TOML lines), checkpoints every epoch.
 fn config(dir: &Path, name: &str, batching: &str, optimizer: &str) -> PathBuf {

@@ -8,9 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use crate::common::root;
 
 /// A 2-epoch seed-task config in `dir`, named `name.toml`, with `sizes`.
 fn config(dir: &Path, name: &str, sizes: &str) -> PathBuf {

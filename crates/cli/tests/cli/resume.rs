@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use crate::common::root;
 
 fn config(dir: &Path) -> PathBuf {
     config_with(dir, "[optimizer]\nkind = \"sgd\"\nlr = 0.005\nmomentum = 0.5")
