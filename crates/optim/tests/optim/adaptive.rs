@@ -408,12 +408,7 @@ fn serde_rejects_unknown_and_misshapen_keys() {
 
 #[test]
 fn validation_errors_match_pytorch() {
-    fn msg<T>(r: Result<T, OptimError>) -> String {
-        match r {
-            Ok(_) => panic!("accepted"),
-            Err(e) => e.to_string(),
-        }
-    }
+    use crate::common::rejected as msg;
     // Python prints floats with repr(): -1.0, 1e-08.
     assert_eq!(msg(AdamConfig::new(-0.1).build()), "Invalid learning rate: -0.1");
     assert_eq!(msg(AdamConfig::new(0.1).with_eps(-1e-8).build()), "Invalid epsilon value: -1e-08");

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use burn::tensor::{Device, FloatDType, Tensor, TensorData};
+use descent_optim::OptimError;
 
 /// Burn's flex device in f64. Every test in a test binary that uses this runs in f64, so
 /// the first call fixes the process-wide default dtype.
@@ -169,5 +170,13 @@ pub mod exact_json {
             let x: f64 = tok.parse().unwrap_or_else(|_| panic!("bad number {tok}"));
             Number::from_f64(x).map_or(Value::Null, Value::Number)
         }
+    }
+}
+
+/// The message of a config the checks must reject.
+pub fn rejected<T>(r: Result<T, OptimError>) -> String {
+    match r {
+        Ok(_) => panic!("accepted"),
+        Err(e) => e.to_string(),
     }
 }

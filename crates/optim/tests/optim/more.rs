@@ -451,12 +451,7 @@ fn defaults_are_torchs() {
 
 #[test]
 fn validation_errors_match_pytorch() {
-    fn msg<T>(r: Result<T, OptimError>) -> String {
-        match r {
-            Ok(_) => panic!("accepted"),
-            Err(e) => e.to_string(),
-        }
-    }
+    use crate::common::rejected as msg;
     assert_eq!(msg(AsgdConfig::new(-0.1).build()), "Invalid learning rate: -0.1");
     assert_eq!(msg(AsgdConfig::new(0.1).with_lambd(-1.0).build()), "Invalid lambd value: -1.0");
     assert_eq!(msg(AsgdConfig::new(0.1).with_alpha(-0.5).build()), "Invalid alpha value: -0.5");
