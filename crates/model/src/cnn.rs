@@ -123,7 +123,7 @@ impl Cnn {
         let [h, w] = self.image;
         let mut y: Tensor<4> = x.reshape([b, 1, h, w]);
         for (conv, &pool) in self.convs.iter().zip(&self.pools) {
-            y = relu(conv.forward(y));
+            y = relu(crate::conv::conv2d(conv, y));
             if pool {
                 y = self.pool.forward(y);
             }

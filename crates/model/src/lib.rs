@@ -9,6 +9,7 @@
 //! |---|---|
 //! | the seed MLP (any sizes, any activation) | [`mlp`] |
 //! | a small CNN for digit images | [`cnn`] |
+//! | its convolution, on descent's im2col kernel on the CPU (flex) | [`conv`], `im2col.rs` |
 //! | matrix factorisation (user and item embeddings, biases) | [`mf`] |
 //! | a character-level GRU / LSTM | [`char_rnn`] |
 //! | the GRU's and the LSTM's last hidden state in few, large ops | [`gru`], [`lstm`] |
@@ -22,6 +23,7 @@
 pub mod activation;
 pub mod char_rnn;
 pub mod cnn;
+pub mod conv;
 pub mod error;
 pub mod fast_math;
 pub mod flex;
@@ -30,6 +32,8 @@ pub mod mf;
 pub mod mlp;
 pub mod model;
 pub mod gru;
+#[cfg(feature = "flex")]
+mod im2col;
 pub mod lstm;
 pub mod size;
 pub mod weights;

@@ -1,5 +1,9 @@
 //! descent-model's integration tests, one binary (see docs/testing.md). Every test that
 //! touches a device runs it in f64: Burn fixes a device's float dtype once per process.
 
+// descent's convolution kernel exists with the crate's `flex` feature (on in the workspace).
+#[cfg(feature = "flex")]
+mod conv;
+mod common;
 mod fast_math;
 mod recurrent;

@@ -4,18 +4,12 @@
 
 use burn::module::Param;
 use burn::nn::{GateController, Gru, GruConfig, LstmConfig};
-use burn::tensor::{Device, Distribution, FloatDType, Tensor};
+use burn::tensor::{Device, Distribution, Tensor};
 use descent_model::flex::on_flex;
 use descent_model::gru::{gru_last, is_torch_gru};
 use descent_model::lstm::{is_torch_lstm, lstm_last};
 
-fn device() -> Device {
-    let mut d = Device::flex().autodiff();
-    if d.configure(FloatDType::F64).is_err() {
-        assert_eq!(d.settings().float_dtype, FloatDType::F64, "device already initialised in another dtype");
-    }
-    d
-}
+use crate::common::{flex as device, ndarray, vals};
 
 fn burn_gru_last(g: &Gru, x: Tensor<3>) -> Tensor<2> {
     let [b, t, _] = x.dims();
@@ -23,9 +17,6 @@ fn burn_gru_last(g: &Gru, x: Tensor<3>) -> Tensor<2> {
     g.forward(x, None).slice([0..b, t - 1..t, 0..h]).reshape([b, h])
 }
 
-fn vals<const D: usize>(t: Tensor<D>) -> Vec<f64> {
-    t.into_data().convert::<f64>().try_to_vec::<f64>().unwrap()
-}
 
 fn max_diff(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len());
@@ -132,12 +123,8 @@ fn the_host_gates_run_on_flex_only() {
 /// On a device other than flex the gates are Burn's tensor ops on column slices of the side by
 /// side projections: the same results as Burn's modules there too.
 #[test]
-#[allow(deprecated)] // Device::ndarray: the non-flex CPU device this test needs
 fn other_devices_take_the_tensor_path_with_the_same_results() {
-    let mut d = Device::ndarray().autodiff();
-    if d.configure(FloatDType::F64).is_err() {
-        assert_eq!(d.settings().float_dtype, FloatDType::F64);
-    }
+    let d = ndarray();
     assert!(!on_flex(&d));
     let g = GruConfig::new(5, 7, true).init(&d);
     let l = LstmConfig::new(5, 7, true).init(&d);

@@ -1,0 +1,261 @@
+//! A stride-1 2-D convolution as matrix products over host slices (im2col), image by image.
+//!
+//! With `K = C·kh·kw` patch entries and `S = Ho·Wo` output pixels, the patches of one image
+//! `x_b: [C, H, W]` are the rows of `cols_b: [K, S]`, row `(c, i, j)`, column `(oy, ox)`:
+//!
+//! `cols_b[(c,i,j), (oy,ox)] = x_b[c, oy+i−ph, ox+j−pw]` (0 outside the image), and with the
+//! weight's rows `W: [Co, K]`:
+//!
+//! - forward: `y_b = W·cols_b + bias`;
+//! - weight gradient: `∂W = Σ_b dy_b·cols_bᵀ`;
+//! - bias gradient: `∂bias[o] = Σ_b Σ_s dy_b[o, s]`;
+//! - input gradient: `∂cols_b = Wᵀ·dy_b`, then each `∂x_b` element adds its (at most `kh·kw`)
+//!   entries of `∂cols_b` back (col2im).
+//!
+//! `cols_b` is built in a per-task buffer that stays in cache (an image's patches are ~100 KB
+//! for the MNIST CNN) and built again in the backward rather than kept: writing all of a
+//! batch's patches to memory cost more than the products. Images go over rayon in fixed groups
+//! of [`GROUP`]; each group sums its images' `∂W` in order and the groups' sums are added in
+//! order, so every result is the same run after run and for any number of threads.
+
+use core::ops::Range;
+
+use gemm::Parallelism;
+use rayon::prelude::*;
+
+use crate::flex::Real;
+
+/// Images per task; also the unit of `∂W`'s partial sums (fixed, so threads don't change bits).
+const GROUP: usize = 4;
+
+/// Shapes of one convolution: `x: [b, c, h, w]`, weight `[co, c, kh, kw]`, padding `[ph, pw]`
+/// on both sides, stride 1, output `[b, co, ho, wo]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Geometry {
+    pub b: usize,
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    pub co: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub ph: usize,
+    pub pw: usize,
+}
+
+impl Geometry {
+    pub fn ho(&self) -> usize {
+        self.h + 2 * self.ph + 1 - self.kh
+    }
+    pub fn wo(&self) -> usize {
+        self.w + 2 * self.pw + 1 - self.kw
+    }
+    /// Patch entries per output pixel.
+    pub fn k(&self) -> usize {
+        self.c * self.kh * self.kw
+    }
+    /// Output pixels per image.
+    pub fn s(&self) -> usize {
+        self.ho() * self.wo()
+    }
+    fn image_in(&self) -> usize {
+        self.c * self.h * self.w
+    }
+    fn image_out(&self) -> usize {
+        self.co * self.s()
+    }
+    fn groups(&self) -> usize {
+        self.b.div_ceil(GROUP)
+    }
+    fn images(&self, group: usize) -> Range<usize> {
+        group * GROUP..((group + 1) * GROUP).min(self.b)
+    }
+
+    /// For patch column `j`: the output columns `ox0..ox1` that read inside the image.
+    fn columns(&self, j: usize) -> (usize, usize) {
+        let ox0 = self.pw.saturating_sub(j).min(self.wo());
+        let ox1 = self.wo().min((self.w + self.pw).saturating_sub(j));
+        (ox0, ox1.max(ox0))
+    }
+
+    /// For patch row `i` and output row `oy`: the input row read, if inside the image.
+    fn row(&self, i: usize, oy: usize) -> Option<usize> {
+        (oy + i).checked_sub(self.ph).filter(|&iy| iy < self.h)
+    }
+
+    /// `(c, i, j)` of patch row `r`.
+    fn patch(&self, r: usize) -> (usize, usize, usize) {
+        (r / (self.kh * self.kw), (r / self.kw) % self.kh, r % self.kw)
+    }
+}
+
+/// A matrix for `gemm`: its first element and its row and column strides.
+#[derive(Clone, Copy)]
+struct Mat<T> {
+    ptr: *const T,
+    rs: isize,
+    cs: isize,
+}
+
+impl<T> Mat<T> {
+    fn rows(s: &[T], rs: usize) -> Self {
+        Mat { ptr: s.as_ptr(), rs: rs as isize, cs: 1 }
+    }
+    /// The transpose of the row-major matrix with rows of `rs` elements in `s`.
+    fn transposed(s: &[T], rs: usize) -> Self {
+        Mat { ptr: s.as_ptr(), rs: 1, cs: rs as isize }
+    }
+}
+
+/// `dst[m, n] (+)= lhs[m, k] · rhs[k, n]` (`dst` row-major); `accumulate` keeps what it holds.
+///
+/// # Safety
+/// `lhs` and `rhs` must address `m×k` and `k×n` elements inside their slices.
+unsafe fn matmul<T: Real>(dst: &mut [T], accumulate: bool, lhs: Mat<T>, rhs: Mat<T>, [m, n, k]: [usize; 3]) {
+    debug_assert!(dst.len() >= m * n);
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            accumulate,
+            lhs.ptr,
+            lhs.cs,
+            lhs.rs,
+            rhs.ptr,
+            rhs.cs,
+            rhs.rs,
+            T::ONE,
+            T::ONE,
+            false,
+            false,
+            false,
+            Parallelism::None,
+        )
+    }
+}
+
+/// The patches of one image `x_b: [c, h, w]` into `cols: [K, S]` (every element written).
+fn im2col<T: Real>(x_b: &[T], g: &Geometry, cols: &mut [T]) {
+    let (s, wo) = (g.s(), g.wo());
+    for (r, row) in cols.chunks_mut(s).enumerate() {
+        let (c, i, j) = g.patch(r);
+        let (ox0, ox1) = g.columns(j);
+        let plane = &x_b[c * g.h * g.w..][..g.h * g.w];
+        for (oy, out) in row.chunks_mut(wo).enumerate() {
+            match g.row(i, oy) {
+                Some(iy) => {
+                    out[..ox0].fill(T::ZERO);
+                    out[ox0..ox1].copy_from_slice(&plane[iy * g.w + ox0 + j - g.pw..][..ox1 - ox0]);
+                    out[ox1..].fill(T::ZERO);
+                }
+                None => out.fill(T::ZERO),
+            }
+        }
+    }
+}
+
+/// `∂x_b: [c, h, w]` from `∂cols_b: [K, S]`: each element sums its patch entries, `(i, j)` in order.
+fn col2im<T: Real>(dcols: &[T], g: &Geometry, dx_b: &mut [T]) {
+    let (s, wo) = (g.s(), g.wo());
+    dx_b.fill(T::ZERO);
+    for (r, row) in dcols.chunks(s).enumerate() {
+        let (c, i, j) = g.patch(r);
+        let (ox0, ox1) = g.columns(j);
+        let plane = &mut dx_b[c * g.h * g.w..][..g.h * g.w];
+        for (oy, src) in row.chunks(wo).enumerate() {
+            if let Some(iy) = g.row(i, oy) {
+                let dst = &mut plane[iy * g.w + ox0 + j - g.pw..][..ox1 - ox0];
+                dst.iter_mut().zip(&src[ox0..ox1]).for_each(|(d, &v)| *d += v);
+            }
+        }
+    }
+}
+
+/// `Σ v` in eight interleaved partial sums (fixed order; they vectorise, one running sum does not).
+fn sum<T: Real>(v: &[T]) -> T {
+    let mut lanes = [T::ZERO; 8];
+    let chunks = v.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        lanes.iter_mut().zip(c).for_each(|(l, &x)| *l += x);
+    }
+    let [a, b, c, d, e, f, g, h] = lanes;
+    rest.iter().fold(((a + e) + (b + f)) + ((c + g) + (d + h)), |t, &x| t + x)
+}
+
+/// `y = conv(x, weight) + bias` as `[b, co, ho, wo]`.
+pub(crate) fn forward<T: Real>(x: &[T], weight: &[T], bias: &[T], g: &Geometry) -> Vec<T> {
+    let (k, s) = (g.k(), g.s());
+    let mut y = vec![T::ZERO; g.b * g.image_out()];
+    y.par_chunks_mut(GROUP * g.image_out()).enumerate().for_each(|(group, y_group)| {
+        let mut cols = vec![T::ZERO; k * s];
+        for (b, y_b) in g.images(group).zip(y_group.chunks_mut(g.image_out())) {
+            im2col(&x[b * g.image_in()..][..g.image_in()], g, &mut cols);
+            for (row, &v) in y_b.chunks_mut(s).zip(bias) {
+                row.fill(v);
+            }
+            // SAFETY: W is [co, k] and cols [k, s], both whole slices.
+            unsafe { matmul(y_b, true, Mat::rows(weight, k), Mat::rows(&cols, s), [g.co, s, k]) };
+        }
+    });
+    y
+}
+
+/// Which gradients the backward computes.
+pub(crate) struct Wanted {
+    pub x: bool,
+    pub weight: bool,
+    pub bias: bool,
+}
+
+pub(crate) type Grads<T> = (Option<Vec<T>>, Option<Vec<T>>, Option<Vec<T>>);
+
+/// `(∂x, ∂W, ∂bias)` from `dy: [b, co, ho, wo]`, each only when wanted.
+pub(crate) fn backward<T: Real>(x: &[T], weight: &[T], dy: &[T], g: &Geometry, wanted: Wanted) -> Grads<T> {
+    let (k, s) = (g.k(), g.s());
+    // One group's images: ∂x into `dx_group` when given, and the group's shares of ∂W and ∂bias.
+    let group = |group: usize, dx_group: Option<&mut [T]>| -> (Vec<T>, Vec<T>) {
+        let mut cols = vec![T::ZERO; if wanted.weight { k * s } else { 0 }];
+        let mut dcols = vec![T::ZERO; if dx_group.is_some() { k * s } else { 0 }];
+        let mut dw = vec![T::ZERO; if wanted.weight { g.co * k } else { 0 }];
+        let mut db = vec![T::ZERO; if wanted.bias { g.co } else { 0 }];
+        let mut dx_images = dx_group.map(|d| d.chunks_mut(g.image_in()));
+        for (nth, b) in g.images(group).enumerate() {
+            let dy_b = &dy[b * g.image_out()..][..g.image_out()];
+            if wanted.weight {
+                im2col(&x[b * g.image_in()..][..g.image_in()], g, &mut cols);
+                // SAFETY: dy_b is [co, s]; colsᵀ reads cols [k, s] transposed.
+                unsafe { matmul(&mut dw, nth > 0, Mat::rows(dy_b, s), Mat::transposed(&cols, s), [g.co, k, s]) };
+            }
+            for (a, row) in db.iter_mut().zip(dy_b.chunks(s)) {
+                *a += sum(row);
+            }
+            if let Some(dx_b) = dx_images.as_mut().and_then(|it| it.next()) {
+                // SAFETY: Wᵀ reads W [co, k] transposed; dy_b is [co, s].
+                unsafe { matmul(&mut dcols, false, Mat::transposed(weight, k), Mat::rows(dy_b, s), [k, s, g.co]) };
+                col2im(&dcols, g, dx_b);
+            }
+        }
+        (dw, db)
+    };
+    let mut dx = wanted.x.then(|| vec![T::ZERO; g.b * g.image_in()]);
+    let partial: Vec<(Vec<T>, Vec<T>)> = match dx.as_mut() {
+        Some(dx) => dx.par_chunks_mut(GROUP * g.image_in()).enumerate().map(|(i, d)| group(i, Some(d))).collect(),
+        None => (0..g.groups()).into_par_iter().map(|i| group(i, None)).collect(),
+    };
+    // The groups' shares, added in group order.
+    let add = |pick: fn(&(Vec<T>, Vec<T>)) -> &Vec<T>, len: usize| {
+        let mut total = vec![T::ZERO; len];
+        for p in &partial {
+            total.iter_mut().zip(pick(p)).for_each(|(a, &v)| *a += v);
+        }
+        total
+    };
+    let dw = wanted.weight.then(|| add(|p| &p.0, g.co * k));
+    let bias = wanted.bias.then(|| add(|p| &p.1, g.co));
+    (dx, dw, bias)
+}
