@@ -125,7 +125,7 @@ impl Cnn {
         for (conv, &pool) in self.convs.iter().zip(&self.pools) {
             y = relu(crate::conv::conv2d(conv, y));
             if pool {
-                y = self.pool.forward(y);
+                y = crate::max_pool::max_pool2d(&self.pool, y);
             }
         }
         let [b, c, h, w] = y.dims();

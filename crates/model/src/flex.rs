@@ -13,9 +13,10 @@ pub fn on_flex(device: &Device) -> bool {
 
 /// Float types descent's host kernels run in (Burn's f32 and f64 tensors on flex).
 #[cfg(feature = "flex")]
-pub(crate) trait Real: Copy + Send + Sync + 'static + core::ops::AddAssign + core::ops::Add<Output = Self> {
+pub(crate) trait Real: Copy + Send + Sync + 'static + PartialOrd + core::ops::AddAssign + core::ops::Add<Output = Self> {
     const ZERO: Self;
     const ONE: Self;
+    fn is_nan(self) -> bool;
 }
 
 /// The typed views of flex tensors the host kernels read and write.
@@ -32,6 +33,9 @@ macro_rules! real {
         impl Real for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
+            fn is_nan(self) -> bool {
+                <$t>::is_nan(self)
+            }
         }
         impl FlexReal for $t {
             fn slice(t: &burn::backend::flex::FlexTensor) -> &[Self] {

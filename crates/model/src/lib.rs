@@ -10,6 +10,7 @@
 //! | the seed MLP (any sizes, any activation) | [`mlp`] |
 //! | a small CNN for digit images | [`cnn`] |
 //! | its convolution, on descent's im2col kernel on the CPU (flex) | [`conv`], `im2col.rs` |
+//! | its 2×2 max-pool, on descent's kernel on the CPU (flex) | [`max_pool`] |
 //! | matrix factorisation (user and item embeddings, biases) | [`mf`] |
 //! | a character-level GRU / LSTM | [`char_rnn`] |
 //! | the GRU's and the LSTM's last hidden state in few, large ops | [`gru`], [`lstm`] |
@@ -35,6 +36,7 @@ pub mod gru;
 #[cfg(feature = "flex")]
 mod im2col;
 pub mod lstm;
+pub mod max_pool;
 pub mod size;
 pub mod weights;
 
