@@ -3,7 +3,10 @@
 //! Every model is one type that runs on any Burn [`Device`](burn::tensor::Device) chosen at
 //! run time, is built from a serde config, and can start from PyTorch weights. The crate asks
 //! Burn for modules and safetensors only (`store`, `safetensors`): the binary that uses it
-//! picks the backends.
+//! picks the backends. Its `flex` feature (descent-train turns it on) adds descent's CPU
+//! kernels for the CNN's convolution and pool, which name Burn's flex backend and hook into
+//! autodiff through Burn's backend extensions (`extension`); without it those layers are
+//! Burn's own.
 //!
 //! | network | file |
 //! |---|---|
