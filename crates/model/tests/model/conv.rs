@@ -2,6 +2,7 @@
 //! the output and every gradient (input, weight, bias) agree to float rounding, for several
 //! shapes and paddings; convolutions it does not cover are Burn's forward exactly.
 
+use burn::module::Module;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::tensor::{Distribution, Tensor, TensorData};
@@ -58,6 +59,10 @@ fn conv2d_matches_burns_conv_and_its_gradients() {
         let conv = Conv2dConfig::new([ci, co], kernel).with_padding(padding.clone()).init(&d);
         let x = Tensor::<4>::random([b, ci, h, w], Distribution::Normal(0.0, 1.0), &d);
         assert!(on_host_kernel(&conv, &x), "descent's kernel should run here");
+        // Without autodiff (validation, inference): the flex backend's own entry, same output.
+        let (plain, x_plain) = (conv.valid(), x.clone().without_autodiff());
+        assert!(on_host_kernel(&plain, &x_plain));
+        assert_eq!(vals(conv2d(&plain, x_plain)), vals(conv2d(&conv, x.clone())));
         let r = runs(&conv, x, track_x);
         for (what, (ours, burns)) in ["output", "weight grad", "bias grad", "input grad"].iter().zip(r[0].iter().zip(&r[1])) {
             let diff = rel_diff(ours, burns);

@@ -30,6 +30,9 @@ fn max_pool2d_equals_burns_pool_and_its_gradient_to_the_bit() {
     for shape in [[3, 4, 8, 8], [2, 3, 7, 5], [1, 1, 2, 2], [33, 2, 4, 6]] {
         let x = Tensor::<4>::random(shape, Distribution::Normal(0.0, 1.0), &d);
         assert!(on_host_kernel(&pool, &x));
+        // Without autodiff: the flex backend's own entry, same output.
+        let x_plain = x.clone().without_autodiff();
+        assert_eq!(vals(max_pool2d(&pool, x_plain.clone())), vals(pool.forward(x_plain)));
         let [ours, burns] = runs(&pool, x);
         assert_eq!(ours, burns, "shape {shape:?}");
     }
