@@ -141,6 +141,12 @@ impl Projections {
         }
     }
 
+    /// `(W_x, b_x, W_h, b_h)` when both biases are there.
+    #[cfg(feature = "flex")]
+    pub(crate) fn parts(&self) -> Option<[Tensor<2>; 4]> {
+        Some([self.w_x.clone(), self.b_x.clone()?, self.w_h.clone(), self.b_h.clone()?])
+    }
+
     /// `x·W_x + b_x` for one step's input rows.
     pub(crate) fn input(&self, x: Tensor<2>) -> Tensor<2> {
         affine(x.matmul(self.w_x.clone()), &self.b_x)

@@ -16,6 +16,11 @@
 //! again), [`fast_math`](crate::fast_math)'s vectorise. Elsewhere they are Burn's ops on column
 //! slices, in Burn's order.
 //!
+//! With descent-model's `flex` feature (on in descent-train), on flex in f32/f64 and with
+//! biases, the whole sequence is one Burn operation instead (`gru_sequence.rs`): the same
+//! formulas and gate pass, and a backward through time that needs one product per step (for
+//! `∂h`) and does the weight, bias and input gradients of all steps in one product or sum each.
+//!
 //! Results: in f64 the value equals Burn's forward to the bit and the gradients to 1e-15
 //! (`tests/model/recurrent.rs`); in f32 they move at float rounding (fast_math's few ulp, and
 //! `gemm` may block the wider matrices differently).
@@ -54,6 +59,14 @@ pub fn gru_last(g: &Gru, x: Tensor<3>) -> Tensor<2> {
     let gates = [&g.update_gate, &g.reset_gate, &g.new_gate];
     let proj = Projections::new(&gates);
     let fused = on_flex(&x.device());
+    #[cfg(feature = "flex")]
+    if fused && h > 0 && matches!(x.dtype(), burn::tensor::DType::F32 | burn::tensor::DType::F64) {
+        if let Some([w_x, b_x, w_h, b_h]) = proj.parts() {
+            if let Some(last) = crate::gru_sequence::gru_last(x.clone(), w_x, b_x, w_h, b_h) {
+                return last;
+            }
+        }
+    }
     let mut h_t: Tensor<2> = Tensor::zeros([b, h], &x.device());
     for s in 0..t {
         let x_s: Tensor<2> = x.clone().slice([0..b, s..s + 1, 0..d_in]).reshape([b, d_in]);

@@ -20,10 +20,10 @@
 
 use core::ops::Range;
 
-use gemm::Parallelism;
 use rayon::prelude::*;
 
 use crate::flex::Real;
+use crate::host_gemm::{matmul, Mat};
 
 /// Images per task; also the unit of `∂W`'s partial sums (fixed, so threads don't change bits).
 const GROUP: usize = 4;
@@ -86,55 +86,6 @@ impl Geometry {
     /// `(c, i, j)` of patch row `r`.
     fn patch(&self, r: usize) -> (usize, usize, usize) {
         (r / (self.kh * self.kw), (r / self.kw) % self.kh, r % self.kw)
-    }
-}
-
-/// A matrix for `gemm`: its first element and its row and column strides.
-#[derive(Clone, Copy)]
-struct Mat<T> {
-    ptr: *const T,
-    rs: isize,
-    cs: isize,
-}
-
-impl<T> Mat<T> {
-    fn rows(s: &[T], rs: usize) -> Self {
-        Mat { ptr: s.as_ptr(), rs: rs as isize, cs: 1 }
-    }
-    /// The transpose of the row-major matrix with rows of `rs` elements in `s`.
-    fn transposed(s: &[T], rs: usize) -> Self {
-        Mat { ptr: s.as_ptr(), rs: 1, cs: rs as isize }
-    }
-}
-
-/// `dst[m, n] (+)= lhs[m, k] · rhs[k, n]` (`dst` row-major); `accumulate` keeps what it holds.
-///
-/// # Safety
-/// `lhs` and `rhs` must address `m×k` and `k×n` elements inside their slices.
-unsafe fn matmul<T: Real>(dst: &mut [T], accumulate: bool, lhs: Mat<T>, rhs: Mat<T>, [m, n, k]: [usize; 3]) {
-    debug_assert!(dst.len() >= m * n);
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n as isize,
-            accumulate,
-            lhs.ptr,
-            lhs.cs,
-            lhs.rs,
-            rhs.ptr,
-            rhs.cs,
-            rhs.rs,
-            T::ONE,
-            T::ONE,
-            false,
-            false,
-            false,
-            Parallelism::None,
-        )
     }
 }
 

@@ -17,6 +17,7 @@
 //! | matrix factorisation (user and item embeddings, biases) | [`mf`] |
 //! | a character-level GRU / LSTM | [`char_rnn`] |
 //! | the GRU's and the LSTM's last hidden state in few, large ops | [`gru`], [`lstm`] |
+//! | on flex, the GRU's whole sequence as one operation with its own backward | `gru_sequence.rs` |
 //! | exp, sigmoid, tanh for f32 that vectorise | [`fast_math`] |
 //! | whether a device is the CPU (flex) one | [`flex`] |
 //! | gates on the host, linked to autodiff by their derivatives | [`gates`] |
@@ -36,6 +37,10 @@ pub mod mf;
 pub mod mlp;
 pub mod model;
 pub mod gru;
+#[cfg(feature = "flex")]
+mod gru_sequence;
+#[cfg(feature = "flex")]
+mod host_gemm;
 #[cfg(feature = "flex")]
 mod im2col;
 pub mod lstm;

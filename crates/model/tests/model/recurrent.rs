@@ -67,7 +67,8 @@ fn compare(
     (max_diff(&runs[0].0, &runs[1].0), grad)
 }
 
-const CASES: [(bool, usize, usize, usize, usize); 4] = [(true, 3, 6, 5, 7), (true, 1, 1, 2, 3), (false, 4, 9, 3, 5), (true, 2, 24, 8, 16)];
+// (bias, B, T, input, hidden); B = 70 spans three of the GRU operation's 32-row blocks.
+const CASES: [(bool, usize, usize, usize, usize); 5] = [(true, 3, 6, 5, 7), (true, 1, 1, 2, 3), (false, 4, 9, 3, 5), (true, 2, 24, 8, 16), (true, 70, 5, 4, 6)];
 
 #[test]
 fn gru_last_equals_burns_gru_forward_and_gradients() {
@@ -141,4 +142,25 @@ fn other_devices_take_the_tensor_path_with_the_same_results() {
         assert!(max_diff(&vals(ours.clone()), &vals(burns.clone())) <= 1e-14);
         assert!(max_diff(&gate_grads(ours), &gate_grads(burns)) <= 1e-13);
     }
+}
+
+/// An input that makes a projection infinite or NaN: the GRU's fast paths decline and Burn's
+/// ops give Burn's values (∞ − ∞ in the linked form would not be zero). And without autodiff
+/// (validation) the GRU gives the same state as with it.
+#[test]
+fn gru_last_with_non_finite_input_and_without_autodiff() {
+    let d = device();
+    let g = GruConfig::new(3, 4, true).init(&d);
+    let mut v: Vec<f64> = (0..2 * 5 * 3).map(|i| ((i * 37 % 11) as f64 - 5.0) / 4.0).collect();
+    v[7] = f64::INFINITY;
+    v[20] = f64::NAN;
+    let x = Tensor::<3>::from_data(burn::tensor::TensorData::new(v, [2, 5, 3]), &d);
+    let bits = |t: Tensor<2>| vals(t).into_iter().map(|v| if v.is_nan() { u64::MAX } else { v.to_bits() }).collect::<Vec<_>>();
+    let ours = bits(gru_last(&g, x.clone()));
+    assert_eq!(ours, bits(burn_gru_last(&g, x.clone())));
+    assert!(ours.contains(&u64::MAX), "not vacuous: a NaN reaches the state");
+    // Finite input, plain flex (the path validation takes) against autodiff flex.
+    let x = Tensor::<3>::random([3, 7, 3], Distribution::Normal(0.0, 1.0), &d);
+    let plain = burn::module::Module::valid(&g);
+    assert_eq!(vals(gru_last(&plain, x.clone().without_autodiff())), vals(gru_last(&g, x)));
 }
