@@ -1,11 +1,11 @@
 //! The CNN's 2-D convolution: `y[b, o] = bias[o] + Σ_{c,i,j} W[o, c, i, j] · x[b, c, y+i−p, x+j−p]`
 //! (stride 1, zero padding `p`), Burn's [`Conv2d`] parameters.
 //!
-//! On Burn's flex CPU backend in f32 or f64 it runs descent's own kernel (`im2col.rs`: the
-//! patches once, then one matrix product each for the forward and the two gradients) as a
-//! Burn backend extension with its own backward; everywhere else, and for strides, dilations,
-//! groups or a missing bias, it is `Conv2d::forward`. Both give the same numbers up to float
-//! rounding (the summation order of the products differs).
+//! On Burn's flex CPU backend in f32 or f64 it runs descent's own kernel (`im2col.rs`: image by
+//! image, the patches in a buffer that stays in cache, then matrix products for the forward and
+//! the two gradients) as a Burn backend extension with its own backward; everywhere else, and
+//! for strides, dilations, groups or a missing bias, it is `Conv2d::forward`. Both give the
+//! same numbers up to float rounding (the summation order of the products differs).
 
 use burn::nn::conv::Conv2d;
 use burn::tensor::Tensor;
@@ -112,7 +112,8 @@ mod host {
     struct HostConvBackward;
 
     impl Backward<Flex, 3> for HostConvBackward {
-        /// The input and the weight (contiguous: shared with the graph, not copied), the shapes.
+        /// The input and the weight (contiguous: the graph's own buffers unless a view had to be
+        /// copied), the shapes.
         type State = (FlexTensor, FlexTensor, Geometry);
 
         fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {

@@ -16,7 +16,8 @@
 //! only `∂h_t` needs a product per step. The rest is one product each over all `B·T` rows:
 //! `∂W_x = xᵀ·∂gi`, `∂x = ∂gi·W_xᵀ`, `∂W_h = [h_0 … h_{T−1}]ᵀ·∂gh`, and column sums for the
 //! biases. Burn's graph, step by step, ran six products per step and added every step's
-//! weight gradients one by one.
+//! weight gradients one by one. Batch rows are independent through time: fixed blocks of
+//! [`BLOCK`] rows run side by side, and the large products run on rayon inside `gemm`.
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -25,9 +26,8 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Dispatch, Flex, backend_extension};
-use core::ops::Range;
-
 use burn::tensor::{DType, Tensor};
+use core::ops::Range;
 use rayon::prelude::*;
 
 use crate::flex::{contiguous, FlexReal};
@@ -237,7 +237,8 @@ impl HostGru for Flex {
 struct HostGruBackward;
 
 impl Backward<Flex, 5> for HostGruBackward {
-    /// `x`, `W_x`, `W_h` (contiguous, shared with the graph), each block's saved steps, the sizes.
+    /// `x`, `W_x`, `W_h` (contiguous: the graph's own buffers unless a view had to be copied),
+    /// each block's saved steps, the sizes.
     type State = ([FlexTensor; 3], Vec<Saved>, Dims);
 
     fn backward(self, ops: Ops<Self::State, 5>, grads: &mut Gradients, _: &mut Checkpointer) {
