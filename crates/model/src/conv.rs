@@ -13,8 +13,8 @@ use burn::tensor::Tensor;
 /// `conv.forward(x)`, on descent's kernel where it applies (module docs).
 pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     #[cfg(feature = "flex")]
-    if let Some(padding) = host::applies(conv, &x) {
-        return host::conv2d(conv, x, padding);
+    if let Some((padding, bias)) = host::applies(conv, &x) {
+        return host::conv2d(conv, x, bias, padding);
     }
     conv.forward(x)
 }
@@ -45,9 +45,11 @@ mod host {
     use crate::flex::{FlexReal, contiguous, on_flex};
     use crate::im2col::{self, Geometry, Wanted};
 
-    /// The zero padding `[ph, pw]` when descent's kernel computes what `conv.forward(x)` does.
-    pub fn applies(conv: &Conv2d, x: &Tensor<4>) -> Option<[usize; 2]> {
-        let plain = conv.stride == [1, 1] && conv.dilation == [1, 1] && conv.groups == 1 && conv.bias.is_some();
+    /// The zero padding `[ph, pw]` and the bias when descent's kernel computes what
+    /// `conv.forward(x)` does.
+    pub fn applies(conv: &Conv2d, x: &Tensor<4>) -> Option<([usize; 2], Tensor<1>)> {
+        let bias = conv.bias.as_ref()?.val();
+        let plain = conv.stride == [1, 1] && conv.dilation == [1, 1] && conv.groups == 1;
         let dtype = matches!(x.dtype(), DType::F32 | DType::F64);
         if !(plain && dtype && on_flex(&x.device())) {
             return None;
@@ -61,15 +63,12 @@ mod host {
             _ => None,
         }?;
         // A kernel wider than the padded image: Burn's conv says what is wrong.
-        (h + 2 * padding[0] >= kh && w + 2 * padding[1] >= kw).then_some(padding)
+        (h + 2 * padding[0] >= kh && w + 2 * padding[1] >= kw).then_some((padding, bias))
     }
 
-    pub fn conv2d(conv: &Conv2d, x: Tensor<4>, padding: [usize; 2]) -> Tensor<4> {
-        let weight = conv.weight.val().into_dispatch();
-        let bias = conv.bias.as_ref().map(|b| b.val());
-        // `applies` checked that the bias is there.
-        let bias = bias.unwrap_or_else(|| unreachable!("conv2d without bias")).into_dispatch();
-        let y = <Dispatch as HostConv>::host_conv2d(x.into_dispatch(), weight, bias, padding[0], padding[1]);
+    pub fn conv2d(conv: &Conv2d, x: Tensor<4>, bias: Tensor<1>, padding: [usize; 2]) -> Tensor<4> {
+        let (x, weight, bias) = (x.into_dispatch(), conv.weight.val().into_dispatch(), bias.into_dispatch());
+        let y = <Dispatch as HostConv>::host_conv2d(x, weight, bias, padding[0], padding[1]);
         Tensor::from_dispatch(y)
     }
 

@@ -11,9 +11,19 @@ pub fn on_flex(device: &Device) -> bool {
     device.as_dispatch().id().type_id >> 8 == DispatchDeviceId::Flex as u16
 }
 
-/// Float types descent's host kernels run in (Burn's f32 and f64 tensors on flex).
-#[cfg(feature = "flex")]
-pub(crate) trait Real: Copy + Send + Sync + 'static + PartialOrd + core::ops::AddAssign + core::ops::Add<Output = Self> {
+/// Float types descent's host kernels run in (Burn's f32 and f64 tensors): the arithmetic the
+/// gate passes ([`gates`](crate::gates)) and the flex kernels share.
+pub(crate) trait Real:
+    Copy
+    + Send
+    + Sync
+    + 'static
+    + PartialOrd
+    + core::ops::AddAssign
+    + core::ops::Add<Output = Self>
+    + core::ops::Sub<Output = Self>
+    + core::ops::Mul<Output = Self>
+{
     const ZERO: Self;
     const ONE: Self;
     fn is_nan(self) -> bool;
@@ -27,7 +37,6 @@ pub(crate) trait FlexReal: Real {
     fn tensor(values: Vec<Self>, shape: &[usize]) -> burn::backend::flex::FlexTensor;
 }
 
-#[cfg(feature = "flex")]
 macro_rules! real {
     ($t:ty) => {
         impl Real for $t {
@@ -37,6 +46,7 @@ macro_rules! real {
                 <$t>::is_nan(self)
             }
         }
+        #[cfg(feature = "flex")]
         impl FlexReal for $t {
             fn slice(t: &burn::backend::flex::FlexTensor) -> &[Self] {
                 t.as_slice::<$t>().unwrap_or_else(|| unreachable!("a contiguous {} tensor", stringify!($t)))
@@ -47,9 +57,7 @@ macro_rules! real {
         }
     };
 }
-#[cfg(feature = "flex")]
 real!(f32);
-#[cfg(feature = "flex")]
 real!(f64);
 
 /// `t` with its elements in order from offset 0 (a copy only when it is a view).

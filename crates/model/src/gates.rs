@@ -16,18 +16,16 @@
 use burn::nn::GateController;
 use burn::tensor::{DType, Tensor, TensorData};
 
+use crate::flex::Real;
+
 /// f32 or f64 with the gate functions a kernel uses, over slices in place.
-pub(crate) trait GateFloat: Copy + burn::tensor::Element + std::ops::Add<Output = Self> + std::ops::Sub<Output = Self> + std::ops::Mul<Output = Self> {
-    const ONE: Self;
-    const ZERO: Self;
+pub(crate) trait GateFloat: Real + burn::tensor::Element {
     fn sigmoid_all(v: &mut [Self]);
     fn tanh_all(v: &mut [Self]);
     fn all_finite(v: &[Self]) -> bool;
 }
 
 impl GateFloat for f32 {
-    const ONE: Self = 1.0;
-    const ZERO: Self = 0.0;
     fn sigmoid_all(v: &mut [Self]) {
         crate::fast_math::sigmoid_slice(v)
     }
@@ -42,8 +40,6 @@ impl GateFloat for f32 {
 /// f64 keeps libm and Burn's own sigmoid formula: f64 runs are the reference, and its
 /// values equal Burn's ops to the bit.
 impl GateFloat for f64 {
-    const ONE: Self = 1.0;
-    const ZERO: Self = 0.0;
     fn sigmoid_all(v: &mut [Self]) {
         for x in v {
             *x = if *x >= 0.0 { 1.0 / (1.0 + (-*x).exp()) } else { x.exp() / (1.0 + x.exp()) };
@@ -57,6 +53,19 @@ impl GateFloat for f64 {
     fn all_finite(v: &[Self]) -> bool {
         v.iter().fold(true, |ok, x| ok & x.is_finite())
     }
+}
+
+/// One row of a GRU step's gates, from its `[xp_z xp_r xp_n]` and `[hp_z hp_r hp_n]` (biases
+/// included): `zr ← σ(xp + hp)` on the first `2H` columns (z, then r) and
+/// `n ← tanh(xp_n + r ⊙ hp_n)`, added as Burn adds — the step-by-step pass ([`gru`](crate::gru))
+/// and the whole-sequence one share it.
+pub(crate) fn gru_gates_row<E: GateFloat>(xp: &[E], hp: &[E], zr: &mut [E], n: &mut [E]) {
+    let hid = n.len();
+    zr.iter_mut().zip(xp.iter().zip(hp)).for_each(|(a, (&x, &p))| *a = x + p);
+    E::sigmoid_all(zr);
+    let r = &zr[hid..];
+    n.iter_mut().zip(xp[2 * hid..].iter().zip(&hp[2 * hid..]).zip(r)).for_each(|(a, ((&x, &p), &r))| *a = x + r * p);
+    E::tanh_all(n);
 }
 
 /// A cell step's host kernel: `M` row-major `[B, ·]` inputs in, `N` `(values, columns)`

@@ -35,7 +35,7 @@ use burn::tensor::activation::{sigmoid, tanh};
 use burn::tensor::Tensor;
 
 use crate::flex::on_flex;
-use crate::gates::{link, on_host, GateFloat, HostKernel, Projections};
+use crate::gates::{gru_gates_row, link, on_host, GateFloat, HostKernel, Projections};
 
 /// Whether [`gru_last`] computes exactly this GRU: PyTorch's variant (reset after the hidden
 /// matmul), sigmoid gates, tanh candidate, no clipping — what [`GruConfig`](burn::nn::GruConfig)
@@ -122,13 +122,9 @@ impl HostKernel<3, 4> for GruStep {
         let (mut zr, mut n) = (vec![E::ZERO; 2 * hid], vec![E::ZERO; hid]);
         for row in 0..rows {
             let (x3, p3) = (&xp[row * 3 * hid..][..3 * hid], &hp[row * 3 * hid..][..3 * hid]);
-            let (x_n, p_n) = (&x3[2 * hid..], &p3[2 * hid..]);
-            // z, r = σ(xp + hp) on the first 2H columns; n = tanh(xp_n + r ⊙ hp_n), as Burn adds.
-            zr.iter_mut().zip(x3.iter().zip(p3)).for_each(|(a, (&x, &p))| *a = x + p);
-            E::sigmoid_all(&mut zr);
+            let p_n = &p3[2 * hid..];
+            gru_gates_row(x3, p3, &mut zr, &mut n);
             let (z, r) = zr.split_at(hid);
-            n.iter_mut().zip(x_n.iter().zip(p_n).zip(r)).for_each(|(a, ((&x, &p), &r))| *a = x + r * p);
-            E::tanh_all(&mut n);
             let h_row = &h[row * hid..][..hid];
             let next_row = &mut next[row * hid..][..hid];
             z_all[row * hid..][..hid].copy_from_slice(z);

@@ -31,7 +31,7 @@ use core::ops::Range;
 use rayon::prelude::*;
 
 use crate::flex::{contiguous, FlexReal};
-use crate::gates::GateFloat;
+use crate::gates::{gru_gates_row, GateFloat};
 use crate::host_gemm::{matmul, Mat};
 
 /// `h_T` of the GRU over `x: [B, T, E]` from `h_0 = 0`, with the gates' weights side by side
@@ -95,14 +95,14 @@ fn forward_blocks<E: GateFloat + FlexReal>(x: &[E], w_x: &[E], b_x: &[E], w_h: &
 /// The forward of one block of rows on host slices: `h_T` and the saved steps; `None` for
 /// non-finite projections.
 fn forward<E: GateFloat + FlexReal>(x: &[E], w_x: &[E], b_x: &[E], w_h: &[E], b_h: &[E], [b, t, e, h]: Dims) -> Option<(Vec<E>, [Vec<E>; 5])> {
-    let (h3, one) = (3 * h, <E as GateFloat>::ONE);
+    let (h3, one) = (3 * h, E::ONE);
     let mut gi = b_x.repeat(b * t);
     // SAFETY: x is [B·T, E], W_x [E, 3H], gi [B·T, 3H].
     unsafe { matmul(&mut gi, true, Mat::rows(x, e), Mat::rows(w_x, h3), [b * t, h3, e]) };
     if !E::all_finite(&gi) {
         return None;
     }
-    let zero = <E as GateFloat>::ZERO;
+    let zero = E::ZERO;
     let [mut hs, mut zs, mut rs, mut ns, mut ghn] = [(); 5].map(|_| vec![zero; t * b * h]);
     let mut state = vec![zero; b * h];
     let (mut gh, mut zr, mut n) = (vec![zero; b * h3], vec![zero; 2 * h], vec![zero; h]);
@@ -116,12 +116,9 @@ fn forward<E: GateFloat + FlexReal>(x: &[E], w_x: &[E], b_x: &[E], w_h: &[E], b_
         }
         for row in 0..b {
             let (x3, p3) = (&gi[(row * t + s) * h3..][..h3], &gh[row * h3..][..h3]);
-            zr.iter_mut().zip(x3.iter().zip(p3)).for_each(|(a, (&x, &p))| *a = x + p);
-            E::sigmoid_all(&mut zr);
+            gru_gates_row(x3, p3, &mut zr, &mut n);
             let (z, r) = zr.split_at(h);
             let p_n = &p3[2 * h..];
-            n.iter_mut().zip(x3[2 * h..].iter().zip(p_n).zip(r)).for_each(|(a, ((&x, &p), &r))| *a = x + r * p);
-            E::tanh_all(&mut n);
             let at = (s * b + row) * h;
             for (j, h_j) in state[row * h..][..h].iter_mut().enumerate() {
                 *h_j = n[j] * (one - z[j]) + z[j] * *h_j;
@@ -135,15 +132,14 @@ fn forward<E: GateFloat + FlexReal>(x: &[E], w_x: &[E], b_x: &[E], w_h: &[E], b_
     Some((state, [hs, zs, rs, ns, ghn]))
 }
 
-/// One block's backward through time from its rows of `∂L/∂h_T`: `∂gi` (rows in x's order,
-/// `(b, t)`) and `∂gh` (rows in the saved states' order, `(t, b)`).
-fn through_time<E: GateFloat + FlexReal>(w_h: &[E], saved: [&[E]; 5], dh_t: &[E], [b, t, h]: [usize; 3]) -> (Vec<E>, Vec<E>) {
+/// One block's backward through time from its rows of `∂L/∂h_T`: its rows of `∂gi` written into
+/// `dgi` (x's row order, `(b, t)`), and its `∂gh` returned (the saved states' order, `(t, b)`).
+fn through_time<E: GateFloat + FlexReal>(w_h: &[E], saved: [&[E]; 5], dh_t: &[E], dgi: &mut [E], [b, t, h]: [usize; 3]) -> Vec<E> {
     let [hs, zs, rs, ns, ghn] = saved;
-    let (h3, one, zero) = (3 * h, <E as GateFloat>::ONE, <E as GateFloat>::ZERO);
-    let (mut dgi, mut dgh) = (vec![zero; b * t * h3], vec![zero; t * b * h3]);
-    let mut delta = dh_t.to_vec();
+    let (h3, one, zero) = (3 * h, E::ONE, E::ZERO);
+    let mut dgh = vec![zero; t * b * h3];
+    let (mut delta, mut next) = (dh_t.to_vec(), vec![zero; b * h]);
     for s in (0..t).rev() {
-        let mut next = vec![zero; b * h];
         for row in 0..b {
             let at = (s * b + row) * h;
             let (gi_row, gh_row) = (&mut dgi[(row * t + s) * h3..][..h3], &mut dgh[(s * b + row) * h3..][..h3]);
@@ -159,19 +155,22 @@ fn through_time<E: GateFloat + FlexReal>(w_h: &[E], saved: [&[E]; 5], dh_t: &[E]
         }
         // SAFETY: ∂gh_s is [B, 3H], W_hᵀ reads W_h [H, 3H] transposed, next is [B, H].
         unsafe { matmul(&mut next, true, Mat::rows(&dgh[s * b * h3..][..b * h3], h3), Mat::transposed(w_h, h3), [b, h, h3]) };
-        delta = next;
+        core::mem::swap(&mut delta, &mut next);
     }
-    (dgi, dgh)
+    dgh
 }
 
 /// The gradients `[∂x, ∂W_x, ∂b_x, ∂W_h, ∂b_h]` from `∂L/∂h_T` (module docs), with each
 /// block's saved steps.
 fn backward<E: GateFloat + FlexReal>(x: &[E], w_x: &[E], w_h: &[E], saved: &[[&[E]; 5]], dh_t: &[E], [b, t, e, h]: Dims) -> [Vec<E>; 5] {
-    let (h3, zero) = (3 * h, <E as GateFloat>::ZERO);
-    let run = |(rows, sv): (Range<usize>, &[&[E]; 5])| through_time(w_h, *sv, &dh_t[rows.start * h..rows.end * h], [rows.len(), t, h]);
-    let parts: Vec<(Vec<E>, Vec<E>)> = blocks(b).into_par_iter().zip(saved.par_iter()).map(run).collect();
-    // The blocks' ∂gi rows follow each other in x's (b, t) order.
-    let dgi: Vec<E> = parts.iter().flat_map(|(dgi, _)| dgi.iter().copied()).collect();
+    let (h3, zero) = (3 * h, E::ZERO);
+    // Each block writes its rows of ∂gi in place: they follow each other in x's (b, t) order.
+    let mut dgi = vec![zero; b * t * h3];
+    let run = |((rows, sv), dgi): ((Range<usize>, &[&[E]; 5]), &mut [E])| {
+        through_time(w_h, *sv, &dh_t[rows.start * h..rows.end * h], dgi, [rows.len(), t, h])
+    };
+    let dgi_blocks = dgi.par_chunks_mut((BLOCK * t * h3).max(1));
+    let dgh: Vec<Vec<E>> = blocks(b).into_par_iter().zip(saved.par_iter()).zip(dgi_blocks).map(run).collect();
     let mut dx = vec![zero; b * t * e];
     let mut dw_x = vec![zero; e * h3];
     let mut dw_h = vec![zero; h * h3];
@@ -180,19 +179,20 @@ fn backward<E: GateFloat + FlexReal>(x: &[E], w_x: &[E], w_h: &[E], saved: &[[&[
     unsafe {
         matmul(&mut dx, false, Mat::rows(&dgi, h3), Mat::transposed(w_x, h3), [b * t, e, h3]);
         matmul(&mut dw_x, false, Mat::transposed(x, e), Mat::rows(&dgi, h3), [e, h3, b * t]);
-        for (k, ((_, dgh), sv)) in parts.iter().zip(saved).enumerate() {
+        for (k, (dgh, sv)) in dgh.iter().zip(saved).enumerate() {
             matmul(&mut dw_h, k > 0, Mat::transposed(sv[0], h), Mat::rows(dgh, h3), [h, h3, dgh.len() / h3]);
         }
     }
-    let column_sums = |m: &[E]| {
+    // Column sums over rows in order (the blocks' ∂gh one after another).
+    let column_sums = |rows: &mut dyn Iterator<Item = &[E]>| {
         let mut total = vec![zero; h3];
-        for row in m.chunks(h3) {
+        for row in rows {
             total.iter_mut().zip(row).for_each(|(a, &v)| *a = *a + v);
         }
         total
     };
-    let dgh_rows: Vec<E> = parts.iter().flat_map(|(_, dgh)| dgh.iter().copied()).collect();
-    let (db_x, db_h) = (column_sums(&dgi), column_sums(&dgh_rows));
+    let db_x = column_sums(&mut dgi.chunks(h3));
+    let db_h = column_sums(&mut dgh.iter().flat_map(|d| d.chunks(h3)));
     [dx, dw_x, db_x, dw_h, db_h]
 }
 
