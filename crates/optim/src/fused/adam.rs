@@ -2,7 +2,7 @@
 
 use burn::tensor::{DType, Tensor, TensorData};
 
-use super::{par4, Elem};
+use super::{par4, simd::widest, Elem};
 
 /// One Adam step's scalars, as `AdamCore::step` computes them (in f64).
 pub(crate) struct AdamCoeffs {
@@ -107,8 +107,20 @@ struct AdamKernel<E> {
     neg_step: E,
 }
 
+/// [`adam_loop`], on 8-lane AVX2 vectors when the CPU has them ([`super::simd`]).
 #[inline(never)]
 fn adam_kernel<E: Elem, const MAXIMIZE: bool, const COUPLED_WD: bool, const DECOUPLED: bool, const SMALL_W: bool>(
+    k: &AdamKernel<E>,
+    p: &mut [E],
+    g: &[E],
+    m: &mut [E],
+    v: &mut [E],
+) {
+    widest(|| adam_loop::<E, MAXIMIZE, COUPLED_WD, DECOUPLED, SMALL_W>(k, p, g, m, v))
+}
+
+#[inline(always)]
+fn adam_loop<E: Elem, const MAXIMIZE: bool, const COUPLED_WD: bool, const DECOUPLED: bool, const SMALL_W: bool>(
     k: &AdamKernel<E>,
     p: &mut [E],
     g: &[E],

@@ -21,6 +21,7 @@
 
 mod adam;
 mod sgd;
+mod simd;
 #[cfg(test)]
 mod tests;
 
