@@ -165,7 +165,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(cli) {
+    // On a rayon worker: flex's parallel operations then need no hand-off from the main thread.
+    match descent_train::pool::on_compute_pool(|| run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -19,6 +19,7 @@
 //! | data files and generators; the three batching modes | [`data`], [`batching`] |
 //! | the device choice (cpu = flex, ndarray, wgpu) | [`device`] |
 //! | the memory a run needs, checked before allocating | [`memory`] |
+//! | the process around a run: freed memory kept, the loop on a rayon worker | [`alloc`], [`pool`] |
 //! | one owner per run folder: no silent overwrite, a lock | [`run_dir`] |
 //! | the LR range test | [`lr_find`] |
 //!
@@ -69,6 +70,7 @@ pub mod manifest;
 pub mod memory;
 pub mod metrics;
 pub mod panic_guard;
+pub mod pool;
 pub mod preempt;
 pub mod progress;
 pub mod rng;
