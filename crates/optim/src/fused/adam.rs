@@ -119,6 +119,8 @@ fn adam_kernel<E: Elem, const MAXIMIZE: bool, const COUPLED_WD: bool, const DECO
     widest(|| adam_loop::<E, MAXIMIZE, COUPLED_WD, DECOUPLED, SMALL_W>(k, p, g, m, v))
 }
 
+/// The loop itself, a function of its own inlined into both copies: written as a closure inside
+/// `widest` instead, the 16M-in-200-tensors Adam step measured 1.3× slower (the codegen changed).
 #[inline(always)]
 fn adam_loop<E: Elem, const MAXIMIZE: bool, const COUPLED_WD: bool, const DECOUPLED: bool, const SMALL_W: bool>(
     k: &AdamKernel<E>,

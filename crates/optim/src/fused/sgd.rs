@@ -160,6 +160,8 @@ fn kernel<E: Elem, const MAXIMIZE: bool, const WD: bool, const NESTEROV: bool, c
     widest(|| sgd_loop::<E, MAXIMIZE, WD, NESTEROV, MODE>(k, p, g, b))
 }
 
+/// The loops themselves, a function inlined into both copies, as adam.rs's: with the
+/// update closure outside `widest` the AVX2 copies were left scalar.
 #[inline(always)]
 fn sgd_loop<E: Elem, const MAXIMIZE: bool, const WD: bool, const NESTEROV: bool, const MODE: u8>(
     k: &Kernel<E>,
