@@ -47,8 +47,9 @@ pub enum AllocTuning {
 }
 
 /// Raises glibc's mmap and trim thresholds and keeps one arena for this process, unless the
-/// environment already tunes malloc. Call it early: blocks allocated before it keep the old thresholds' fate, and
-/// setting a threshold turns off glibc's own adaptation of it.
+/// environment already tunes malloc. Call it early, before any thread allocates: blocks
+/// allocated before it keep the old thresholds' fate, and setting a threshold turns off glibc's
+/// own adaptation of it.
 pub fn keep_freed_memory() -> AllocTuning {
     if environment_tunes_malloc(std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))) {
         return AllocTuning::LeftToEnvironment;

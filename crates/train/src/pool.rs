@@ -12,7 +12,9 @@
 //! workers. The split of every operation depends only on the pool's size, so the results are
 //! the same bits as on the main thread. Measured (docs/speed.md): MNIST MLP at batch 128 +11%
 //! samples/s, text-char 15% less time per epoch. The `descent` binary runs every command
-//! through it; a program of your own that trains with descent can do the same.
+//! through it; a program of your own that trains with descent can do the same — after
+//! [`crate::alloc::keep_freed_memory`], whose one-arena limit keeps a worker's freed tensors
+//! mapped (without it, 200-tensor optimizer steps faulted their memory in afresh every step).
 
 /// Stack of each worker: the main thread's usual 8 MiB, since the whole run executes there.
 pub const WORKER_STACK: usize = 8 << 20;
