@@ -82,7 +82,7 @@ impl CharRnn {
             Rnn::Gru(g) => crate::gru::gru_last(g, e),
             Rnn::Lstm(l) => crate::lstm::lstm_last(l, e),
         };
-        self.head.forward(last)
+        crate::linear::linear(&self.head, last)
     }
 
     pub fn vocab(&self) -> usize {

@@ -131,9 +131,9 @@ impl Cnn {
         let [b, c, h, w] = y.dims();
         let mut z: Tensor<2> = y.reshape([b, c * h * w]);
         if let Some(hidden) = &self.hidden {
-            z = relu(hidden.forward(z));
+            z = relu(crate::linear::linear(hidden, z));
         }
-        self.head.forward(z)
+        crate::linear::linear(&self.head, z)
     }
 
     pub fn input_size(&self) -> usize {

@@ -4,13 +4,14 @@
 //! run time, is built from a serde config, and can start from PyTorch weights. The crate asks
 //! Burn for modules and safetensors only (`store`, `safetensors`): the binary that uses it
 //! picks the backends. Its `flex` feature (descent-train turns it on) adds descent's CPU
-//! kernels for the CNN's convolution and pool, which name Burn's flex backend and hook into
-//! autodiff through Burn's backend extensions (`extension`); without it those layers are
-//! Burn's own.
+//! kernels for the dense layers' products and the CNN's convolution and pool, which name
+//! Burn's flex backend and hook into autodiff through Burn's backend extensions
+//! (`extension`); without it those layers are Burn's own.
 //!
 //! | network | file |
 //! |---|---|
 //! | the seed MLP (any sizes, any activation) | [`mlp`] |
+//! | its dense layer (and the CNN's and the char model's), on descent's products on the CPU (flex) | [`linear`], `host_gemm.rs` |
 //! | a small CNN for digit images | [`cnn`] |
 //! | its convolution, on descent's im2col kernel on the CPU (flex) | [`conv`], `im2col.rs` |
 //! | its 2×2 max-pool, on descent's kernel on the CPU (flex) | [`max_pool`] |
@@ -37,6 +38,7 @@ pub mod mf;
 pub mod mlp;
 pub mod model;
 pub mod gru;
+pub mod linear;
 #[cfg(feature = "flex")]
 mod gru_sequence;
 #[cfg(feature = "flex")]

@@ -9,6 +9,7 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
+use crate::linear::linear;
 use crate::{Activation, ModelError};
 
 /// Config of an [`Mlp`]: layer widths from input to output and the hidden activation.
@@ -80,7 +81,7 @@ impl Mlp {
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         let last = self.layers.len() - 1;
         self.layers.iter().enumerate().fold(x, |x, (i, layer)| {
-            let y = layer.forward(x);
+            let y = linear(layer, x);
             if i < last {
                 self.activation.forward(y)
             } else {

@@ -6,6 +6,7 @@
 mod conv;
 mod common;
 mod fast_math;
+mod linear;
 #[cfg(feature = "flex")]
 mod max_pool;
 mod recurrent;
