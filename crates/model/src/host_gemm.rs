@@ -51,12 +51,16 @@ fn blocks([m, n, k]: [usize; 3], threads: usize) -> Option<(bool, usize)> {
     }
     let by_rows = m > n;
     let (long, short) = if by_rows { (m, n) } else { (n, m) };
+    // Blocks of at least two rows or columns: one would be gemm's matrix-vector case.
     let parts = threads.min(long / 2);
+    if parts < 2 {
+        return None;
+    }
     // The block's short side (long / parts, rounded down) must stay past gemm's small-product
     // case whenever the whole product is past it and the inner dimension is deeper than one slice.
     let small = |a: usize, b: usize| a <= 64 && b <= 64;
-    let changes_slices = k > 512 && !small(m, n) && small(long / parts.max(1), short);
-    (parts >= 2 && !changes_slices).then_some((by_rows, parts))
+    let changes_slices = k > 512 && !small(m, n) && small(long / parts, short);
+    (!changes_slices).then_some((by_rows, parts))
 }
 
 /// `dst[m, n] (+)= lhs[m, k] · rhs[k, n]` (`dst` row-major); `accumulate` keeps what it holds.
@@ -120,11 +124,17 @@ unsafe fn one<T: Real>(dst: *mut T, rs: usize, accumulate: bool, lhs: Mat<T>, rh
 mod tests {
     use super::*;
 
-    /// `m×n` over `k` with small integers-over-8 values, so that any summation order gives
-    /// the same sums only where the order is the same: compare bits with one call.
+    /// Row-major `m×k` and `k×n` operands of scattered, inexact values: sums taken in another
+    /// order round differently, so equal bits mean the same order.
+    fn operands(m: usize, n: usize, k: usize) -> (Vec<f32>, Vec<f32>) {
+        let lhs = (0..m * k).map(|i| ((i * 7919 % 1013) as f32 - 506.0) / 3.7).collect();
+        let rhs = (0..k * n).map(|i| ((i * 104729 % 997) as f32 - 498.0) / 5.3).collect();
+        (lhs, rhs)
+    }
+
+    /// The split product on `threads` threads and one call, as bits.
     fn product(m: usize, n: usize, k: usize, threads: usize) -> (Vec<u32>, Vec<u32>) {
-        let lhs: Vec<f32> = (0..m * k).map(|i| ((i * 7919 % 1013) as f32 - 506.0) / 3.7).collect();
-        let rhs: Vec<f32> = (0..k * n).map(|i| ((i * 104729 % 997) as f32 - 498.0) / 5.3).collect();
+        let (lhs, rhs) = operands(m, n, k);
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         let mut split = vec![1.5f32; m * n];
         pool.install(|| unsafe { matmul(&mut split, true, Mat::rows(&lhs, k), Mat::rows(&rhs, n), [m, n, k]) });
@@ -149,8 +159,7 @@ mod tests {
         // Why `blocks` keeps 128×64 over 1,000 whole: its halves, each a call of its own, do
         // not give the whole call's bits.
         let (m, n, k) = (128, 64, 1000);
-        let lhs: Vec<f32> = (0..m * k).map(|i| ((i * 7919 % 1013) as f32 - 506.0) / 3.7).collect();
-        let rhs: Vec<f32> = (0..k * n).map(|i| ((i * 104729 % 997) as f32 - 498.0) / 5.3).collect();
+        let (lhs, rhs) = operands(m, n, k);
         let mut whole = vec![0f32; m * n];
         let mut halves = vec![0f32; m * n];
         unsafe {
