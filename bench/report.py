@@ -64,7 +64,8 @@ def machine(ours, torch):
     m = next((l for r in ours for l in r if l["name"] == "machine"), None)
     t = next((l for r in torch for l in r if l["name"] == "torch_info"), None)
     if m:
-        print(f"Machine: {m['cpu_model']}; descent: SIMD {m['simd']}, {m['threads']} threads "
+        cpu = m['cpu_model'] + (f" ({m['cpu_id']})" if m.get('cpu_id') else "")
+        print(f"Machine: {cpu}; descent: SIMD {m['simd']}, {m['threads']} threads "
               f"({m['logical_cpus']} logical CPUs), {m['build']} build, descent {m['descent_version']}"
               + (f"; torch {t['version']}: SIMD {t.get('simd', '?')}, {t['threads']} threads" if t else "") + ".\n")
     else:

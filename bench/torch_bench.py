@@ -41,6 +41,24 @@ def cpu_model():
     return platform.machine()
 
 
+def cpu_id():
+    """x86's "family F model M stepping S" (empty elsewhere), as the machine line's `cpu_id`:
+    this project's VMs all call themselves "AMD EPYC", Zen 3 and Zen 4 alike."""
+    fields = {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if not line.strip():
+                    break
+                k, _, v = line.partition(":")
+                fields.setdefault(k.strip(), v.strip())
+    except OSError:
+        return ""
+    if all(k in fields for k in ("cpu family", "model", "stepping")):
+        return f"family {fields['cpu family']} model {fields['model']} stepping {fields['stepping']}"
+    return ""
+
+
 def peak_rss_mb():
     # ru_maxrss is in KB on Linux (not resettable: a process-wide peak).
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -204,7 +222,7 @@ def main():
     dev = args.device
     torch.set_num_threads(args.threads)
     print(json.dumps({"name": "torch_info", "version": torch.__version__, "threads": torch.get_num_threads(),
-                      "cpu_model": cpu_model(), "simd": torch.backends.cpu.get_cpu_capability().lower(),
+                      "cpu_model": cpu_model(), "cpu_id": cpu_id(), "simd": torch.backends.cpu.get_cpu_capability().lower(),
                       "mkldnn": torch.backends.mkldnn.is_available(), "mkl": torch.backends.mkl.is_available()}),
           flush=True)
     if dev == "cuda":

@@ -32,7 +32,7 @@ import torch  # noqa: E402  (after T_START: importing torch is part of the start
 
 # One definition of the machine's name for both benches: bench/torch_bench.py's.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from torch_bench import cpu_model  # noqa: E402,F401  (table.py imports it from here)
+from torch_bench import cpu_id, cpu_model  # noqa: E402,F401  (table.py imports it from here)
 
 REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 MASK64 = (1 << 64) - 1
@@ -168,6 +168,7 @@ def train(app, cfg, data, build_model, train_loss, valid_loss, classify, data_lo
         "threads": threads,
         "torch": torch.__version__,
         "cpu": cpu_model(),
+        "cpu_id": cpu_id(),
         "data_load_s": data_load_s,
         "setup_s": setup_s,
         "epoch_s": epoch_s,

@@ -8,7 +8,7 @@ import argparse
 import json
 import statistics
 
-from common import cpu_model
+from common import cpu_id, cpu_model
 
 APPS = ["digits-cnn", "mnist-cnn", "text-char", "recommender-mf"]
 
@@ -27,7 +27,7 @@ def main():
     a = p.parse_args()
     ours, theirs = read(a.descent), read(a.torch)
     torch_version = theirs[0]["torch"] if theirs else "?"
-    print(f"CPU: {cpu_model()}, SIMD: {a.simd}, threads: {a.threads}, torch {torch_version}\n")
+    print(f"CPU: {cpu_model()}" + (f" ({cpu_id()})" if cpu_id() else "") + f", SIMD: {a.simd}, threads: {a.threads}, torch {torch_version}\n")
     print("| app | epochs | descent s/epoch | torch s/epoch | ratio | descent s with start-up | torch s with start-up | ratio | rounds |")
     print("|---|---|---|---|---|---|---|---|---|")
     for app in APPS:

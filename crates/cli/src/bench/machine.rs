@@ -11,6 +11,10 @@ pub struct MachineLine {
     pub name: &'static str,
     /// `/proc/cpuinfo`'s `model name` (Linux), else the architecture.
     pub cpu_model: String,
+    /// x86's `family F model M stepping S` from `/proc/cpuinfo` (empty elsewhere): two CPUs
+    /// with the same model name (this project's VMs all say "AMD EPYC") can be different
+    /// generations, with different SIMD and so different bits.
+    pub cpu_id: String,
     /// The widest vector instructions the matmul kernels can use here: `avx512f` (only when
     /// the binary carries gemm's AVX-512 kernels, Burn's `x86-v4` feature, and the CPU has
     /// them), `avx2+fma`, `sse2`, `neon`, or `scalar`.
@@ -32,6 +36,7 @@ impl MachineLine {
         Self {
             name: "machine",
             cpu_model: cpu_model(),
+            cpu_id: cpu_id(),
             simd: simd_level(cpu_has_avx512f),
             cpu_has_avx512f,
             threads: rayon::current_num_threads(),
@@ -44,8 +49,10 @@ impl MachineLine {
     /// One line for the top of a table.
     pub fn heading(&self) -> String {
         format!(
-            "machine: {} · SIMD {} · {} threads ({} logical CPUs) · {} build, descent {}",
-            self.cpu_model, self.simd, self.threads, self.logical_cpus, self.build, self.descent_version
+            "machine: {}{} · SIMD {} · {} threads ({} logical CPUs) · {} build, descent {}",
+            self.cpu_model,
+            if self.cpu_id.is_empty() { String::new() } else { format!(" ({})", self.cpu_id) },
+            self.simd, self.threads, self.logical_cpus, self.build, self.descent_version
         )
     }
 }
@@ -60,6 +67,19 @@ fn cpu_model() -> String {
                 .map(|(_, v)| v.trim().to_string())
         })
         .unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}
+
+/// `family F model M stepping S` of the first CPU in `/proc/cpuinfo`, or empty.
+fn cpu_id() -> String {
+    let Ok(info) = std::fs::read_to_string("/proc/cpuinfo") else { return String::new() };
+    let field = |key: &str| {
+        info.lines()
+            .find_map(|l| l.split_once(':').filter(|(k, _)| k.trim() == key).map(|(_, v)| v.trim().to_string()))
+    };
+    match (field("cpu family"), field("model"), field("stepping")) {
+        (Some(f), Some(m), Some(s)) => format!("family {f} model {m} stepping {s}"),
+        _ => String::new(),
+    }
 }
 
 #[cfg(target_arch = "x86_64")]

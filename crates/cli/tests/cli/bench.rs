@@ -25,6 +25,12 @@ fn quick_bench_prints_json_lines_with_positive_numbers() {
     if let Ok(info) = std::fs::read_to_string("/proc/cpuinfo") {
         let cpu = m["cpu_model"].as_str().unwrap();
         assert!(!cpu.is_empty() && info.contains(cpu), "{m}");
+        // x86: the generation behind the (often generic) model name.
+        let family = info.lines().find_map(|l| l.strip_prefix("cpu family").and_then(|v| v.split(':').nth(1)));
+        if let Some(family) = family {
+            let id = m["cpu_id"].as_str().unwrap();
+            assert!(id.starts_with(&format!("family {} model ", family.trim())) && id.contains(" stepping "), "{m}");
+        }
         let avx512 = info.lines().any(|l| l.starts_with("flags") && l.split_whitespace().any(|f| f == "avx512f"));
         assert_eq!(m["cpu_has_avx512f"], avx512, "{m}");
         if !avx512 {
