@@ -67,11 +67,20 @@ pub fn tanh_slice(v: &mut [f32]) {
     dispatch(v, |v| v.iter_mut().for_each(|x| *x = tanh(*x)));
 }
 
-/// Runs `f` compiled for AVX2 where the CPU has it (8 lanes instead of SSE2's 4). The same
-/// IEEE operations run either way (nothing here fuses a multiply-add), so the bits do not
-/// depend on which one ran.
+/// Runs `f` compiled for AVX-512F or AVX2 where the CPU has it (16 or 8 lanes instead of
+/// SSE2's 4). The same IEEE operations run either way (nothing here fuses a multiply-add), so
+/// the bits do not depend on which one ran.
 #[inline(always)]
 fn dispatch(v: &mut [f32], f: impl Fn(&mut [f32])) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        #[target_feature(enable = "avx512f")]
+        unsafe fn avx512(v: &mut [f32], f: &impl Fn(&mut [f32])) {
+            f(v)
+        }
+        // SAFETY: the CPU reports AVX-512F, the only feature the function is compiled for.
+        return unsafe { avx512(v, &f) };
+    }
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         #[target_feature(enable = "avx2")]
