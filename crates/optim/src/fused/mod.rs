@@ -13,8 +13,8 @@
 //! them, no fused multiply-add (Rust never contracts `a*b + c`) — so the results are the same
 //! bits; `sgd.rs`'s tests compare the two paths on every option.
 //!
-//! Tensors of [`PARALLEL_MIN`] elements or more are cut into chunks of [`CHUNK`] elements that
-//! rayon's pool (the one flex's matmul uses) updates in parallel. Each element's arithmetic is
+//! Tensors of [`parallel_min`] elements or more (1M; 64K on Intel CPUs) are cut into chunks of
+//! [`CHUNK`] elements that rayon's pool (the one flex's matmul uses) updates in parallel. Each element's arithmetic is
 //! untouched, so the bits do not depend on the thread count; what two cores buy is memory
 //! bandwidth, which one core alone does not saturate.
 
@@ -82,15 +82,44 @@ pub(crate) const CHUNK: usize = 1 << 15;
 
 /// Tensors below this many elements are updated on the calling thread: their slices still sit
 /// in the caches of the core that computed the gradient, and handing them to another core cost
-/// more than it saved in `descent bench` (the 784-256-256-10 MLP's 200K-element weight ran its
-/// step 2× slower split over two threads). Above it the update is bound by memory bandwidth,
-/// which a second core adds to.
+/// more than it saved in `descent bench` on the AMD EPYC VMs (the 784-256-256-10 MLP's
+/// 200K-element weight ran its step 2× slower split over two threads). Above it the update is
+/// bound by memory bandwidth, which a second core adds to.
 pub(crate) const PARALLEL_MIN: usize = 1 << 20;
 
+/// [`PARALLEL_MIN`] on Intel CPUs. On the Intel Xeon measured (family 6 model 207, 2 cores) one
+/// core moves half of what two do (21 against 41 GB/s; on the AMD VMs one core moved nearly
+/// all), so the split pays from 64K elements: alternating rounds against 1M, `descent bench`,
+/// 16M parameters in 200 tensors 0.64–0.71× the time, the MNIST MLP's update at batch 1 0.72×,
+/// at batch 128 0.66×. On a Zen 4 the same threshold made those MLP updates 1.2–1.4× slower.
+pub(crate) const PARALLEL_MIN_INTEL: usize = 1 << 16;
+
+/// The size from which [`par3`] and [`par4`] split a tensor: [`PARALLEL_MIN_INTEL`] on an Intel
+/// CPU, else [`PARALLEL_MIN`]. Only the speed depends on it: each element's arithmetic is the
+/// same whichever thread runs it.
+pub(crate) fn parallel_min() -> usize {
+    static MIN: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *MIN.get_or_init(|| if is_intel() { PARALLEL_MIN_INTEL } else { PARALLEL_MIN })
+}
+
+/// CPUID's vendor string is "GenuineIntel".
+fn is_intel() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: CPUID leaf 0 exists on every x86-64 CPU.
+        #[allow(unused_unsafe)]
+        let id = unsafe { std::arch::x86_64::__cpuid(0) };
+        let vendor = [id.ebx, id.edx, id.ecx].map(u32::to_le_bytes).concat();
+        vendor == b"GenuineIntel"
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
 /// `f` over matching chunks of `p`, `g` and `b` (`b` empty: no buffer), in parallel from
-/// [`PARALLEL_MIN`] elements on.
+/// [`parallel_min`] elements on.
 pub(crate) fn par3<E: Elem>(p: &mut [E], g: &[E], b: &mut [E], f: impl Fn(&mut [E], &[E], &mut [E]) + Sync + Send) {
-    if p.len() < PARALLEL_MIN {
+    if p.len() < parallel_min() {
         f(p, g, b)
     } else if b.is_empty() {
         p.par_chunks_mut(CHUNK).zip(g.par_chunks(CHUNK)).for_each(|(p, g)| f(p, g, &mut []));
@@ -101,7 +130,7 @@ pub(crate) fn par3<E: Elem>(p: &mut [E], g: &[E], b: &mut [E], f: impl Fn(&mut [
 
 /// [`par3`] with two buffers (Adam's moments).
 pub(crate) fn par4<E: Elem>(p: &mut [E], g: &[E], m: &mut [E], v: &mut [E], f: impl Fn(&mut [E], &[E], &mut [E], &mut [E]) + Sync + Send) {
-    if p.len() < PARALLEL_MIN {
+    if p.len() < parallel_min() {
         f(p, g, m, v)
     } else {
         p.par_chunks_mut(CHUNK)

@@ -64,6 +64,15 @@ fn fused_flex_step_matches_tensor_ops_bit_for_bit() {
     }
 }
 
+/// The split threshold follows the CPU's vendor, as /proc/cpuinfo names it.
+#[test]
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn the_split_starts_at_64k_elements_on_intel_and_1m_elsewhere() {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap();
+    let intel = cpuinfo.lines().find(|l| l.starts_with("vendor_id")).unwrap().ends_with("GenuineIntel");
+    assert_eq!(super::parallel_min(), if intel { 1 << 16 } else { 1 << 20 });
+}
+
 /// A parameter shared with someone else (refcount > 1) is copied, not written through.
 #[test]
 fn fused_step_leaves_a_shared_parameter_alone() {
