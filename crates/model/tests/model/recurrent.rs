@@ -18,6 +18,10 @@ fn burn_gru_last(g: &Gru, x: Tensor<3>) -> Tensor<2> {
 }
 
 
+fn largest<'a>(xs: impl IntoIterator<Item = &'a f64>) -> f64 {
+    xs.into_iter().map(|v| v.abs()).fold(0.0, f64::max)
+}
+
 fn max_diff(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len());
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
@@ -62,9 +66,8 @@ fn compare(
         .collect();
     // Not a comparison of two zeros. The inputs are not seeded, and the small cases' values
     // vary: the one-step, 3-unit LSTM's state and gradients all fell below 0.05 in ~1 run of 40.
-    let largest = |xs: &mut dyn Iterator<Item = &f64>| xs.map(|v| v.abs()).fold(0.0, f64::max);
-    assert!(largest(&mut runs[1].0.iter()) > 1e-4, "the state is all but 0");
-    assert!(largest(&mut runs[1].1.iter().flatten()) > 1e-4, "the gradients are all but 0");
+    assert!(largest(&runs[1].0) > 1e-4, "the state is all but 0");
+    assert!(largest(runs[1].1.iter().flatten()) > 1e-4, "the gradients are all but 0");
     assert_eq!(runs[0].1.len(), runs[1].1.len());
     let grad = runs[0].1.iter().zip(&runs[1].1).map(|(a, b)| max_diff(a, b)).fold(0.0, f64::max);
     (max_diff(&runs[0].0, &runs[1].0), grad)

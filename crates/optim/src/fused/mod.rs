@@ -14,9 +14,9 @@
 //! bits; `sgd.rs`'s tests compare the two paths on every option.
 //!
 //! Tensors of [`parallel_min`] elements or more (1M; 64K on Intel CPUs) are cut into chunks of
-//! [`CHUNK`] elements that rayon's pool (the one flex's matmul uses) updates in parallel. Each element's arithmetic is
-//! untouched, so the bits do not depend on the thread count; what two cores buy is memory
-//! bandwidth, which one core alone does not saturate.
+//! [`CHUNK`] elements that rayon's pool (the one flex's matmul uses) updates in parallel. Each
+//! element's arithmetic is untouched, so the bits do not depend on the thread count; what two
+//! cores buy is memory bandwidth, which one core alone does not saturate.
 
 
 mod adam;
