@@ -35,9 +35,9 @@ fn fused_flex_step_matches_tensor_ops_bit_for_bit() {
             })
             .collect()
     };
-    // The larger size runs the parallel path: 33 chunks, the last one short.
+    // The larger size runs the parallel path: 34 chunks on two threads, the last one short.
     let big = 3 * 350_000;
-    assert!(big >= super::PARALLEL_MIN && big % super::CHUNK != 0);
+    assert!(big >= super::PARALLEL_MIN && big % super::chunk_len(big) != 0);
     for (n, dtype) in [(3 * 37, DType::F32), (3 * 37, DType::F64), (big, DType::F32), (big, DType::F64)] {
         for cfg in &configs {
             let sgd = cfg.build().unwrap();
@@ -71,6 +71,29 @@ fn the_split_starts_at_64k_elements_on_intel_and_1m_elsewhere() {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap();
     let intel = cpuinfo.lines().find(|l| l.starts_with("vendor_id")).unwrap().ends_with("GenuineIntel");
     assert_eq!(super::parallel_min(), if intel { 1 << 16 } else { 1 << 20 });
+}
+
+/// The chunks of a split tensor cover it, come in a multiple of the pool's threads (each thread
+/// gets as many elements, give or take one chunk's 64-element rounding), and stay near [`CHUNK`].
+#[test]
+fn a_split_makes_equal_chunks_in_a_multiple_of_the_threads() {
+    use super::{chunk_len, CHUNK};
+    for threads in [1, 2, 3, 8] {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        for n in [1 << 16, 80_000, 80_001, 200_704, 1_050_000, 4_000_000] {
+            let chunk = pool.install(|| chunk_len(n));
+            let count = n.div_ceil(chunk);
+            assert_eq!(chunk % 64, 0, "n={n} threads={threads}");
+            assert!(chunk <= CHUNK + 63, "n={n} threads={threads}: chunk {chunk}");
+            // The rounding to 64 can leave the last chunk empty, never more than that one.
+            let planned = n.div_ceil(threads * CHUNK) * threads;
+            assert!(count == planned || count + 1 == planned, "n={n} threads={threads}: {count} chunks, {planned} planned");
+            assert!(count * chunk >= n && (count - 1) * chunk < n);
+        }
+    }
+    // The case that made the split uneven: 80K elements on two threads were 32K + 32K + 16K.
+    let two = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    assert_eq!(two.install(|| chunk_len(80_000)), 20_032);
 }
 
 /// A parameter shared with someone else (refcount > 1) is copied, not written through.
@@ -111,9 +134,9 @@ fn fused_flex_adam_matches_tensor_ops_bit_for_bit() {
             })
             .collect()
     };
-    // The larger size runs the parallel path: 33 chunks, the last one short.
+    // The larger size runs the parallel path: 34 chunks on two threads, the last one short.
     let big = 3 * 350_000;
-    assert!(big >= super::PARALLEL_MIN && big % super::CHUNK != 0);
+    assert!(big >= super::PARALLEL_MIN && big % super::chunk_len(big) != 0);
     for (n, dtype) in [(3 * 29, DType::F32), (3 * 29, DType::F64), (big, DType::F32), (big, DType::F64)] {
         for c in &cores {
             let theta = rand(n);
