@@ -117,13 +117,10 @@ fn is_intel() -> bool {
     false
 }
 
-/// `f` over matching chunks of `p`, `g` and `b` (`b` empty: no buffer), in parallel from
-/// [`parallel_min`] elements on, in chunks of [`chunk_len`].
+/// `f` over matching chunks of `p`, `g` and `b` (`b` empty: no buffer), in parallel where
+/// [`split`] says so.
 pub(crate) fn par3<E: Elem>(p: &mut [E], g: &[E], b: &mut [E], f: impl Fn(&mut [E], &[E], &mut [E]) + Sync + Send) {
-    if p.len() < parallel_min() {
-        return f(p, g, b);
-    }
-    let chunk = chunk_len(p.len());
+    let Some(chunk) = split(p.len()) else { return f(p, g, b) };
     if b.is_empty() {
         p.par_chunks_mut(chunk).zip(g.par_chunks(chunk)).for_each(|(p, g)| f(p, g, &mut []));
     } else {
@@ -133,10 +130,7 @@ pub(crate) fn par3<E: Elem>(p: &mut [E], g: &[E], b: &mut [E], f: impl Fn(&mut [
 
 /// [`par3`] with two buffers (Adam's moments).
 pub(crate) fn par4<E: Elem>(p: &mut [E], g: &[E], m: &mut [E], v: &mut [E], f: impl Fn(&mut [E], &[E], &mut [E], &mut [E]) + Sync + Send) {
-    if p.len() < parallel_min() {
-        return f(p, g, m, v);
-    }
-    let chunk = chunk_len(p.len());
+    let Some(chunk) = split(p.len()) else { return f(p, g, m, v) };
     p.par_chunks_mut(chunk)
         .zip(g.par_chunks(chunk))
         .zip(m.par_chunks_mut(chunk))
@@ -144,10 +138,16 @@ pub(crate) fn par4<E: Elem>(p: &mut [E], g: &[E], m: &mut [E], v: &mut [E], f: i
         .for_each(|(((p, g), m), v)| f(p, g, m, v));
 }
 
+/// The chunk length a tensor of `n` elements is updated in parallel with: `None` below
+/// [`parallel_min`] (one call on this thread), else [`chunk_len`].
+fn split(n: usize) -> Option<usize> {
+    (n >= parallel_min()).then(|| chunk_len(n))
+}
+
 /// Chunk length for `n` elements: about [`CHUNK`] at most, a multiple of 64 elements, and
 /// chunks as many as a multiple of the pool's threads, so that each thread gets an equal share.
 /// In fixed chunks of [`CHUNK`], an 80K-element tensor made 32K + 32K + 16K, and of two threads
-/// one did 48K: `descent bench`, 16M parameters in 200 tensors, took 7–10% longer than with
+/// one did 48K: `descent bench`, 16M parameters in 200 tensors, took 9–18% longer than with
 /// four chunks of 20K (docs/speed.md).
 pub(crate) fn chunk_len(n: usize) -> usize {
     let threads = rayon::current_num_threads().max(1);
