@@ -44,6 +44,11 @@ mod kernel {
     const PLANES: usize = 16;
 
     /// The pooled planes and, per output, its window's winner (`2·i + j`).
+    ///
+    /// Branch-free: on textured inputs which of four activations wins is not a pattern a branch
+    /// predictor learns; the `if` version spent most of its time on mispredictions there (1.2
+    /// ms against 0.18 ms for relu'd noise of the MNIST CNN's first pool's shape, one Zen 5
+    /// core). Selects also let the row loop vectorise.
     pub fn forward<T: Real>(x: &[T], [h, w]: [usize; 2]) -> (Vec<T>, Vec<u8>) {
         let (ho, wo) = (h / 2, w / 2);
         let planes = x.len() / (h * w);
@@ -52,13 +57,14 @@ mod kernel {
         let (y_planes, at_planes) = (y.par_chunks_mut(ho * wo), at.par_chunks_mut(ho * wo));
         y_planes.zip(at_planes).zip(x.par_chunks(h * w)).with_min_len(PLANES).for_each(|((y, at), x)| {
             for (oy, (y, at)) in y.chunks_mut(wo).zip(at.chunks_mut(wo)).enumerate() {
-                let (upper, lower) = (&x[2 * oy * w..][..w], &x[(2 * oy + 1) * w..][..w]);
-                for (ox, (y, at)) in y.iter_mut().zip(at.iter_mut()).enumerate() {
-                    let (mut best, mut k) = (upper[2 * ox], 0);
-                    for (kk, v) in [(1, upper[2 * ox + 1]), (2, lower[2 * ox]), (3, lower[2 * ox + 1])] {
-                        if v > best || v.is_nan() {
-                            (best, k) = (v, kk);
-                        }
+                let (upper, lower) = (&x[2 * oy * w..][..2 * wo], &x[(2 * oy + 1) * w..][..2 * wo]);
+                let windows = upper.chunks_exact(2).zip(lower.chunks_exact(2));
+                for ((y, at), (u, l)) in y.iter_mut().zip(at.iter_mut()).zip(windows) {
+                    let (mut best, mut k) = (u[0], 0);
+                    for (kk, v) in [(1, u[1]), (2, l[0]), (3, l[1])] {
+                        let take = (v > best) | v.is_nan();
+                        best = if take { v } else { best };
+                        k = if take { kk } else { k };
                     }
                     (*y, *at) = (best, k);
                 }
