@@ -91,6 +91,14 @@ impl Geometry {
 
 /// The patches of one image `x_b: [c, h, w]` into `cols: [K, S]` (every element written).
 fn im2col<T: Real>(x_b: &[T], g: &Geometry, cols: &mut [T]) {
+    if g.wo() == g.w {
+        return im2col_same(x_b, g, cols);
+    }
+    im2col_rows(x_b, g, cols)
+}
+
+/// [`im2col`] output row by output row (any padding).
+fn im2col_rows<T: Real>(x_b: &[T], g: &Geometry, cols: &mut [T]) {
     let (s, wo) = (g.s(), g.wo());
     for (r, row) in cols.chunks_mut(s).enumerate() {
         let (c, i, j) = g.patch(r);
@@ -109,8 +117,81 @@ fn im2col<T: Real>(x_b: &[T], g: &Geometry, cols: &mut [T]) {
     }
 }
 
+/// The valid part of patch row `(i, j)` where the output is as wide as the input (`wo = w`,
+/// "same" padding across): output `f = oy·w + ox` reads input `f + shift` for every `f` in
+/// `span`, except in the `wrapped` columns `ox` (those whose window sticks out of the image's
+/// side: `f + shift` lands on the neighbouring row's other edge), which are outside the image.
+struct Flat {
+    span: Range<usize>,
+    shift: isize,
+    wrapped: Range<usize>,
+}
+
+impl Geometry {
+    fn flat(&self, i: usize, j: usize) -> Flat {
+        let w = self.w;
+        let oy0 = self.ph.saturating_sub(i).min(self.ho());
+        let oy1 = self.ho().min((self.h + self.ph).saturating_sub(i)).max(oy0);
+        let (ox0, ox1) = self.columns(j);
+        let span = if oy1 > oy0 && ox1 > ox0 { oy0 * w + ox0..(oy1 - 1) * w + ox1 } else { 0..0 };
+        let shift = (i as isize - self.ph as isize) * w as isize + (j as isize - self.pw as isize);
+        // Left of the image (j < pw) the first ox0 columns are outside, right of it the last.
+        let wrapped = if j < self.pw { 0..ox0 } else { ox1..w };
+        Flat { span, shift, wrapped }
+    }
+}
+
+/// [`im2col`] for `wo = w`: each patch row is one shifted copy of its input plane (the MNIST
+/// CNN's rows are 14–28 wide; one copy per row of them cost more in calls than in bytes).
+fn im2col_same<T: Real>(x_b: &[T], g: &Geometry, cols: &mut [T]) {
+    let (s, w) = (g.s(), g.w);
+    for (r, row) in cols.chunks_mut(s).enumerate() {
+        let (c, i, j) = g.patch(r);
+        let Flat { span, shift, wrapped } = g.flat(i, j);
+        let plane = &x_b[c * g.h * w..][..g.h * w];
+        row[..span.start].fill(T::ZERO);
+        if !span.is_empty() {
+            let from = (span.start as isize + shift) as usize;
+            row[span.clone()].copy_from_slice(&plane[from..][..span.len()]);
+        }
+        row[span.end..].fill(T::ZERO);
+        for ox in wrapped {
+            row.iter_mut().skip(ox).step_by(w).for_each(|v| *v = T::ZERO);
+        }
+    }
+}
+
 /// `∂x_b: [c, h, w]` from `∂cols_b: [K, S]`: each element sums its patch entries, `(i, j)` in order.
-fn col2im<T: Real>(dcols: &[T], g: &Geometry, dx_b: &mut [T]) {
+fn col2im<T: Real>(dcols: &mut [T], g: &Geometry, dx_b: &mut [T]) {
+    if g.wo() == g.w {
+        return col2im_same(dcols, g, dx_b);
+    }
+    col2im_rows(dcols, g, dx_b)
+}
+
+/// [`col2im`] for `wo = w`, one shifted add per patch row. The wrapped column's entries are set
+/// to 0 first and then added to the neighbouring row's edge: `v + 0 = v` exactly, as a sum
+/// started from +0 is never −0 (every element's sum still adds its own entries in the same order).
+fn col2im_same<T: Real>(dcols: &mut [T], g: &Geometry, dx_b: &mut [T]) {
+    let (s, w) = (g.s(), g.w);
+    dx_b.fill(T::ZERO);
+    for (r, row) in dcols.chunks_mut(s).enumerate() {
+        let (c, i, j) = g.patch(r);
+        let Flat { span, shift, wrapped } = g.flat(i, j);
+        for ox in wrapped {
+            row.iter_mut().skip(ox).step_by(w).for_each(|v| *v = T::ZERO);
+        }
+        if span.is_empty() {
+            continue;
+        }
+        let plane = &mut dx_b[c * g.h * w..][..g.h * w];
+        let dst = &mut plane[(span.start as isize + shift) as usize..][..span.len()];
+        dst.iter_mut().zip(&row[span]).for_each(|(d, &v)| *d += v);
+    }
+}
+
+/// [`col2im`] output row by output row (any padding).
+fn col2im_rows<T: Real>(dcols: &[T], g: &Geometry, dx_b: &mut [T]) {
     let (s, wo) = (g.s(), g.wo());
     dx_b.fill(T::ZERO);
     for (r, row) in dcols.chunks(s).enumerate() {
@@ -188,7 +269,7 @@ pub(crate) fn backward<T: Real>(x: &[T], weight: &[T], dy: &[T], g: &Geometry, w
             if let Some(dx_b) = dx_images.as_mut().and_then(|it| it.next()) {
                 // SAFETY: Wᵀ reads W [co, k] transposed; dy_b is [co, s].
                 unsafe { matmul(&mut dcols, false, Mat::transposed(weight, k), Mat::rows(dy_b, s), [k, s, g.co]) };
-                col2im(&dcols, g, dx_b);
+                col2im(&mut dcols, g, dx_b);
             }
         }
         (dw, db)
@@ -209,4 +290,47 @@ pub(crate) fn backward<T: Real>(x: &[T], weight: &[T], dy: &[T], g: &Geometry, w
     let dw = wanted.weight.then(|| add(|p| &p.0, g.co * k));
     let bias = wanted.bias.then(|| add(|p| &p.1, g.co));
     (dx, dw, bias)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Values with signed zeros among them (the `v + 0` argument in [`col2im_same`]).
+    fn values(n: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                match (s >> 33) % 11 {
+                    0 => -0.0,
+                    1 => 0.0,
+                    r => ((s >> 40) % 2001) as f32 / 1000.0 - 1.0 + r as f32 * 1e-7,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_shifted_copies_equal_the_row_by_row_patches_and_sums_to_the_bit() {
+        // Square and odd kernels with "same" padding across (and some taller than the image).
+        for (c, h, w, kh, kw) in [(1, 28, 28, 3, 3), (16, 14, 14, 3, 3), (2, 5, 7, 5, 5), (3, 2, 3, 5, 3), (1, 6, 4, 1, 1), (2, 7, 5, 3, 5)] {
+            let (ph, pw) = (kh / 2, kw / 2);
+            let g = Geometry { b: 1, c, h, w, co: 1, kh, kw, ph, pw };
+            assert_eq!(g.wo(), g.w, "a 'same' geometry");
+            let x = values(c * h * w, 7 + h as u64);
+            let (mut rows, mut same) = (vec![f32::NAN; g.k() * g.s()], vec![f32::NAN; g.k() * g.s()]);
+            im2col_rows(&x, &g, &mut rows);
+            im2col_same(&x, &g, &mut same);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&rows), bits(&same), "im2col {c}x{h}x{w}, kernel {kh}x{kw}");
+            let dcols = values(g.k() * g.s(), 3 + w as u64);
+            let (mut dx_rows, mut dx_same) = (vec![f32::NAN; c * h * w], vec![f32::NAN; c * h * w]);
+            col2im_rows(&dcols, &g, &mut dx_rows);
+            col2im_same(&mut dcols.clone(), &g, &mut dx_same);
+            assert_eq!(bits(&dx_rows), bits(&dx_same), "col2im {c}x{h}x{w}, kernel {kh}x{kw}");
+            // Not vacuous: padding was written as zeros, inner entries are the image's.
+            assert!(same.iter().any(|v| *v != 0.0) && !same.iter().any(|v| v.is_nan()));
+        }
+    }
 }
