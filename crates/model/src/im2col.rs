@@ -73,9 +73,12 @@ impl Geometry {
 
     /// For patch column `j`: the output columns `ox0..ox1` that read inside the image.
     fn columns(&self, j: usize) -> (usize, usize) {
-        let ox0 = self.pw.saturating_sub(j).min(self.wo());
-        let ox1 = self.wo().min((self.w + self.pw).saturating_sub(j));
-        (ox0, ox1.max(ox0))
+        inside(j, self.pw, self.w, self.wo())
+    }
+
+    /// For patch row `i`: the output rows `oy0..oy1` that read inside the image.
+    fn rows(&self, i: usize) -> (usize, usize) {
+        inside(i, self.ph, self.h, self.ho())
     }
 
     /// For patch row `i` and output row `oy`: the input row read, if inside the image.
@@ -87,6 +90,14 @@ impl Geometry {
     fn patch(&self, r: usize) -> (usize, usize, usize) {
         (r / (self.kh * self.kw), (r / self.kw) % self.kh, r % self.kw)
     }
+}
+
+/// Along one side: the outputs `o0..o1` (of `out`) whose tap `t`, at input `o + t − pad`, lands
+/// inside `0..len`.
+fn inside(t: usize, pad: usize, len: usize, out: usize) -> (usize, usize) {
+    let o0 = pad.saturating_sub(t).min(out);
+    let o1 = out.min((len + pad).saturating_sub(t));
+    (o0, o1.max(o0))
 }
 
 /// The patches of one image `x_b: [c, h, w]` into `cols: [K, S]` (every element written).
@@ -130,14 +141,19 @@ struct Flat {
 impl Geometry {
     fn flat(&self, i: usize, j: usize) -> Flat {
         let w = self.w;
-        let oy0 = self.ph.saturating_sub(i).min(self.ho());
-        let oy1 = self.ho().min((self.h + self.ph).saturating_sub(i)).max(oy0);
-        let (ox0, ox1) = self.columns(j);
+        let ((oy0, oy1), (ox0, ox1)) = (self.rows(i), self.columns(j));
         let span = if oy1 > oy0 && ox1 > ox0 { oy0 * w + ox0..(oy1 - 1) * w + ox1 } else { 0..0 };
         let shift = (i as isize - self.ph as isize) * w as isize + (j as isize - self.pw as isize);
         // Left of the image (j < pw) the first ox0 columns are outside, right of it the last.
         let wrapped = if j < self.pw { 0..ox0 } else { ox1..w };
         Flat { span, shift, wrapped }
+    }
+}
+
+/// Zeroes the `wrapped` columns of a patch row of `w`-wide output rows.
+fn zero_wrapped<T: Real>(row: &mut [T], wrapped: Range<usize>, w: usize) {
+    for ox in wrapped {
+        row.iter_mut().skip(ox).step_by(w).for_each(|v| *v = T::ZERO);
     }
 }
 
@@ -155,9 +171,7 @@ fn im2col_same<T: Real>(x_b: &[T], g: &Geometry, cols: &mut [T]) {
             row[span.clone()].copy_from_slice(&plane[from..][..span.len()]);
         }
         row[span.end..].fill(T::ZERO);
-        for ox in wrapped {
-            row.iter_mut().skip(ox).step_by(w).for_each(|v| *v = T::ZERO);
-        }
+        zero_wrapped(row, wrapped, w);
     }
 }
 
@@ -178,9 +192,7 @@ fn col2im_same<T: Real>(dcols: &mut [T], g: &Geometry, dx_b: &mut [T]) {
     for (r, row) in dcols.chunks_mut(s).enumerate() {
         let (c, i, j) = g.patch(r);
         let Flat { span, shift, wrapped } = g.flat(i, j);
-        for ox in wrapped {
-            row.iter_mut().skip(ox).step_by(w).for_each(|v| *v = T::ZERO);
-        }
+        zero_wrapped(row, wrapped, w);
         if span.is_empty() {
             continue;
         }
